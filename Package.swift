@@ -1,0 +1,144 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "ztagent",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "ztagent", targets: ["ztagent"]),
+        .executable(name: "ztserver", targets: ["ztserver"]),
+        .library(name: "DNSWire", targets: ["DNSWire"]),
+        .library(name: "ServerLite", targets: ["ServerLite"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
+        .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
+    ],
+    targets: [
+        // Pure DNS wire format: no NIO, no Foundation. Shared by agent and server, fuzzable alone.
+        .target(name: "DNSWire"),
+
+        // DNS transports over NIO: length framing, plain UDP/TCP client, DoT connection pool.
+        .target(
+            name: "DNSTransport",
+            dependencies: [
+                "DNSWire",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOTLS", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOExtras", package: "swift-nio-extras"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
+        // Keys, certificates, trust anchors and the CA primitives, on disk with safe permissions.
+        .target(
+            name: "CertStore",
+            dependencies: [
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]
+        ),
+
+        // The loopback stub: UDP/TCP listeners, cache, forwarding policy.
+        .target(
+            name: "StubResolver",
+            dependencies: [
+                "DNSWire",
+                "DNSTransport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOExtras", package: "swift-nio-extras"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+
+        // The agent: configuration, identity wiring, CLI.
+        .target(
+            name: "Agent",
+            dependencies: [
+                "DNSWire",
+                "DNSTransport",
+                "StubResolver",
+                "CertStore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+
+        // The server: DoT with CN ACLs, zones, CA, CLI.
+        .target(
+            name: "ServerLite",
+            dependencies: [
+                "DNSWire",
+                "DNSTransport",
+                "CertStore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOTLS", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOExtras", package: "swift-nio-extras"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+
+        .executableTarget(name: "ztagent", dependencies: ["Agent"]),
+        .executableTarget(name: "ztserver", dependencies: ["ServerLite"]),
+
+        // Shared test helpers: certificates made at test time, process runner, peer discovery.
+        .target(
+            name: "TestSupport",
+            dependencies: [
+                "DNSWire",
+                "CertStore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+
+        .testTarget(
+            name: "DNSWireTests",
+            dependencies: ["DNSWire", .product(name: "PropertyBased", package: "swift-property-based")],
+            resources: [.copy("Golden")]
+        ),
+        .testTarget(name: "CertStoreTests", dependencies: ["CertStore", "TestSupport"]),
+        .testTarget(
+            name: "StubResolverTests",
+            dependencies: ["StubResolver", "DNSTransport", "DNSWire", "TestSupport", "CertStore"]
+        ),
+        .testTarget(
+            name: "ServerLiteTests",
+            dependencies: ["ServerLite", "DNSTransport", "DNSWire", "TestSupport", "CertStore"]
+        ),
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: ["TestSupport", "DNSWire", "CertStore"]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

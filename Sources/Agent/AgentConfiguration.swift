@@ -1,0 +1,130 @@
+import Foundation
+
+/// The agent's configuration file (JSON). Relative paths are relative to the file's directory.
+///
+/// ```json
+/// {
+///   "listen": ["127.0.0.1:53"],
+///   "identity": { "certificate": "identity.pem", "key": "identity.key" },
+///   "ca": "ca.pem",
+///   "servers": [ { "address": "127.0.0.1:853", "name": "ztserver.local" } ]
+/// }
+/// ```
+public struct AgentConfiguration: Codable, Sendable, Hashable {
+    /// Where the identity lives.
+    public struct Identity: Codable, Sendable, Hashable {
+        public var certificate: String
+        public var key: String
+        public init(certificate: String, key: String) {
+            self.certificate = certificate
+            self.key = key
+        }
+    }
+
+    /// One DoT server, by IP address (never a name: the agent must not need DNS to reach it).
+    public struct Server: Codable, Sendable, Hashable {
+        /// "IP:PORT" (port defaults to 853).
+        public var address: String
+        /// The name its certificate must carry.
+        public var name: String
+        public init(address: String, name: String) {
+            self.address = address
+            self.name = name
+        }
+    }
+
+    /// Stub listen addresses, "IP:PORT". Default 127.0.0.1:53.
+    public var listen: [String]
+    /// Allow non-loopback listen addresses.
+    public var allowNonLoopback: Bool
+    public var identity: Identity
+    /// The CA bundle that signs the servers' certificates (and nothing else is trusted).
+    public var ca: String
+    /// DoT servers in order of preference.
+    public var servers: [Server]
+    public var cacheSize: Int
+    public var upstreamTimeoutSeconds: Double
+    public var connectionsPerServer: Int
+    /// "1.3" (default) or "1.2".
+    public var minimumTLSVersion: String
+    /// Threads serving the stub (default: one per core).
+    public var threads: Int?
+
+    public init(
+        listen: [String] = ["127.0.0.1:53"],
+        allowNonLoopback: Bool = false,
+        identity: Identity,
+        ca: String,
+        servers: [Server],
+        cacheSize: Int = 100_000,
+        upstreamTimeoutSeconds: Double = 3,
+        connectionsPerServer: Int = 2,
+        minimumTLSVersion: String = "1.3",
+        threads: Int? = nil
+    ) {
+        self.listen = listen
+        self.allowNonLoopback = allowNonLoopback
+        self.identity = identity
+        self.ca = ca
+        self.servers = servers
+        self.cacheSize = cacheSize
+        self.upstreamTimeoutSeconds = upstreamTimeoutSeconds
+        self.connectionsPerServer = connectionsPerServer
+        self.minimumTLSVersion = minimumTLSVersion
+        self.threads = threads
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case listen, allowNonLoopback, identity, ca, servers, cacheSize, upstreamTimeoutSeconds, connectionsPerServer, minimumTLSVersion, threads
+    }
+
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.listen = try container.decodeIfPresent([String].self, forKey: .listen) ?? ["127.0.0.1:53"]
+        self.allowNonLoopback = try container.decodeIfPresent(Bool.self, forKey: .allowNonLoopback) ?? false
+        self.identity = try container.decode(Identity.self, forKey: .identity)
+        self.ca = try container.decode(String.self, forKey: .ca)
+        self.servers = try container.decode([Server].self, forKey: .servers)
+        self.cacheSize = try container.decodeIfPresent(Int.self, forKey: .cacheSize) ?? 100_000
+        self.upstreamTimeoutSeconds = try container.decodeIfPresent(Double.self, forKey: .upstreamTimeoutSeconds) ?? 3
+        self.connectionsPerServer = try container.decodeIfPresent(Int.self, forKey: .connectionsPerServer) ?? 2
+        self.minimumTLSVersion = try container.decodeIfPresent(String.self, forKey: .minimumTLSVersion) ?? "1.3"
+        self.threads = try container.decodeIfPresent(Int.self, forKey: .threads)
+    }
+
+    /// Reads and checks a configuration file; relative paths become absolute.
+    public static func load(path: String) throws -> AgentConfiguration {
+        let data: Data
+        do {
+            data = try Data(contentsOf: URL(fileURLWithPath: path))
+        } catch {
+            throw AgentError.configuration("cannot read \(path): \(error.localizedDescription)")
+        }
+        var configuration: AgentConfiguration
+        do {
+            configuration = try JSONDecoder().decode(AgentConfiguration.self, from: data)
+        } catch {
+            throw AgentError.configuration("\(path) is not a valid agent configuration: \(error)")
+        }
+        let base = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        func absolute(_ file: String) -> String { file.hasPrefix("/") ? file : "\(base)/\(file)" }
+        configuration.identity.certificate = absolute(configuration.identity.certificate)
+        configuration.identity.key = absolute(configuration.identity.key)
+        configuration.ca = absolute(configuration.ca)
+        try configuration.validate()
+        return configuration
+    }
+
+    /// Checks what can be checked without touching the network.
+    public func validate() throws {
+        guard !self.servers.isEmpty else { throw AgentError.configuration("no DoT servers configured") }
+        guard !self.listen.isEmpty else { throw AgentError.configuration("no listen address configured") }
+        guard self.cacheSize > 0 else { throw AgentError.configuration("cacheSize must be positive") }
+        guard self.upstreamTimeoutSeconds > 0, self.upstreamTimeoutSeconds <= 60 else {
+            throw AgentError.configuration("upstreamTimeoutSeconds must be in (0, 60]")
+        }
+        guard ["1.2", "1.3"].contains(self.minimumTLSVersion) else {
+            throw AgentError.configuration("minimumTLSVersion must be \"1.2\" or \"1.3\"")
+        }
+    }
+}

@@ -1,0 +1,45 @@
+import ArgumentParser
+import Logging
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+
+struct AgentRunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "run", abstract: "Run the stub until SIGTERM or SIGINT.")
+
+    @Option(help: "Agent configuration file (JSON).")
+    var config: String = "/etc/ztagent/agent.json"
+
+    @Option(help: "Override the listen addresses (IP:PORT, repeatable).")
+    var listen: [String] = []
+
+    @Flag(help: "Allow listening on non-loopback addresses.")
+    var allowNonLoopback = false
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: Logger.Level = .info
+
+    func run() async throws {
+        let level = self.logLevel
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "ztagent")
+        var configuration = try AgentConfiguration.load(path: self.config)
+        if !self.listen.isEmpty { configuration.listen = self.listen }
+        if self.allowNonLoopback { configuration.allowNonLoopback = true }
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: configuration.threads ?? System.coreCount)
+        let agent = try ZTAgent(configuration: configuration, group: group, logger: logger)
+        let services = ServiceGroup(configuration: .init(
+            services: [.init(service: agent)],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger
+        ))
+        try await services.run()
+        try await group.shutdownGracefully()
+    }
+}
+
+extension Logger.Level: @retroactive ExpressibleByArgument {}

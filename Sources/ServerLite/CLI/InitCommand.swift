@@ -1,0 +1,42 @@
+import ArgumentParser
+import DNSTransport
+
+struct InitCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "init",
+        abstract: "Create the state directory: a P-256 CA, the server certificate, empty zones and endpoints."
+    )
+
+    @OptionGroup var state: StateOptions
+
+    @Option(help: "Name in the server certificate; agents verify it.")
+    var serverName: String = "ztserver.local"
+
+    @Option(help: "The TLS router's IP address: what private names resolve to by default.")
+    var routerAddress: String = "127.0.0.1"
+
+    @Option(help: "DoT listen address, IP:PORT.")
+    var dotListen: String = "127.0.0.1:853"
+
+    @Option(help: "Upstream for public names: dns, dot or refuse.")
+    var upstream: UpstreamMode = .refuse
+
+    @Option(help: "Upstream server IP:PORT (repeatable).")
+    var upstreamServer: [String] = []
+
+    func run() throws {
+        let administration = ServerAdministration(paths: self.state.paths)
+        try administration.initialize(serverName: self.serverName, routerAddress: self.routerAddress, dotListen: self.dotListen)
+        if self.upstream != .refuse || !self.upstreamServer.isEmpty {
+            let store = ServerStateStore(paths: self.state.paths)
+            var configuration = try store.loadConfiguration()
+            for server in self.upstreamServer { _ = try HostPort.parse(server, defaultPort: self.upstream == .dot ? 853 : 53) }
+            configuration.upstreamMode = self.upstream
+            configuration.upstreamServers = self.upstreamServer
+            try store.saveConfiguration(configuration)
+        }
+        print("initialized \(self.state.state): CA, server certificate for \(self.serverName), DoT on \(self.dotListen)")
+    }
+}
+
+extension UpstreamMode: ExpressibleByArgument {}

@@ -1,0 +1,46 @@
+import ArgumentParser
+import Logging
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "run", abstract: "Run the server until SIGTERM or SIGINT.")
+
+    @OptionGroup var state: StateOptions
+
+    @Option(help: "Override the DoT listen address (IP:PORT).")
+    var dotListen: String?
+
+    @Option(help: "Also serve plain DNS (UDP+TCP) on IP:PORT, without identity (for tests; repeatable).")
+    var plainListen: [String] = []
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: Logger.Level = .info
+
+    func run() async throws {
+        let level = self.logLevel
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "ztserver")
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
+        let dotListen = self.dotListen
+        let plainListen = self.plainListen
+        let server = try ZTServer(paths: self.state.paths, group: group, logger: logger) { configuration in
+            if let dotListen { configuration.dotListen = dotListen }
+            configuration.plainListen += plainListen
+        }
+        let services = ServiceGroup(configuration: .init(
+            services: [.init(service: server)],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger
+        ))
+        try await services.run()
+        try await group.shutdownGracefully()
+    }
+}
+
+extension Logger.Level: @retroactive ExpressibleByArgument {}

@@ -1,0 +1,39 @@
+import ArgumentParser
+
+/// `ztserver`: the zero-trust DNS server.
+@available(macOS 10.15, macCatalyst 13, iOS 13, tvOS 13, watchOS 6, *)
+public struct ZTServerCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "ztserver",
+        abstract: "Zero-trust DNS server: DoT with certificate-CN ACLs over private zones, CA and registry.",
+        subcommands: [InitCommand.self, ZoneCommand.self, EndpointCommand.self, RunCommand.self]
+    )
+
+    public init() {}
+}
+
+/// The state directory option shared by every subcommand.
+struct StateOptions: ParsableArguments {
+    @Option(name: .long, help: "State directory (CA, keys, zones, endpoints).")
+    var state: String = "/var/lib/ztserver"
+
+    var paths: ServerPaths { ServerPaths(directory: self.state) }
+}
+
+@available(macOS 10.15, macCatalyst 13, iOS 13, tvOS 13, watchOS 6, *)
+extension ZTServerCommand {
+    /// Parses the process arguments and runs the chosen subcommand, awaiting async ones.
+    /// (The executable's whole main.)
+    public static func runFromCommandLine() async {
+        do {
+            var command = try Self.parseAsRoot()
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            Self.exit(withError: error)
+        }
+    }
+}

@@ -1,0 +1,8 @@
+import NIOCore
+
+/// Where a started server actually listens (ports resolved when 0 was asked for).
+public struct ServerBoundAddresses: Sendable {
+    public var dot: SocketAddress
+    public var plainUDP: [SocketAddress]
+    public var plainTCP: [SocketAddress]
+}

@@ -1,0 +1,96 @@
+import DNSTransport
+import DNSWire
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+
+/// The server's DNS logic, independent of sockets: private zones by CN, the rest upstream.
+public final class ServerQueryResolver: Sendable {
+    private let state: NIOLockedValueBox<ServerStateSnapshot>
+    private let upstream: (any DNSUpstream)?
+    private let upstreamTimeout: TimeAmount
+    private let logger: Logger
+    public let statistics: ServerStatistics
+
+    /// - Parameter upstream: where public names go; nil answers them REFUSED.
+    public init(snapshot: ServerStateSnapshot, upstream: (any DNSUpstream)?, upstreamTimeout: TimeAmount, statistics: ServerStatistics = ServerStatistics(), logger: Logger) {
+        self.state = NIOLockedValueBox(snapshot)
+        self.upstream = upstream
+        self.upstreamTimeout = upstreamTimeout
+        self.statistics = statistics
+        self.logger = logger
+    }
+
+    /// The zones and endpoints in force.
+    public var snapshot: ServerStateSnapshot { self.state.withLockedValue { $0 } }
+
+    /// Puts a new snapshot in force for every query that starts after this call.
+    public func replace(_ snapshot: ServerStateSnapshot) {
+        self.state.withLockedValue { $0 = snapshot }
+    }
+
+    /// Answers one query from `commonName` (nil for plain, unauthenticated listeners).
+    public func resolve(_ bytes: [UInt8], commonName: String?, transport: DNSTransportKind, on loop: EventLoop) -> ServerReply {
+        self.statistics.queries.wrappingAdd(1, ordering: .relaxed)
+        guard let header = try? DNSHeader(parsing: bytes), !header.isResponse else {
+            self.statistics.droppedMalformed.wrappingAdd(1, ordering: .relaxed)
+            return .now(nil)
+        }
+        let query: DNSMessage
+        do {
+            query = try DNSMessage(parsing: bytes)
+        } catch {
+            self.statistics.formatErrors.wrappingAdd(1, ordering: .relaxed)
+            return .now(ResponseBuilder.formatError(for: header))
+        }
+        guard query.header.opcode == .query else {
+            return .now(self.encode(ResponseBuilder.error(.notImplemented, to: query), for: query, transport: transport))
+        }
+        guard query.questions.count == 1, let question = query.questions.first else {
+            self.statistics.formatErrors.wrappingAdd(1, ordering: .relaxed)
+            return .now(self.encode(ResponseBuilder.error(.formatError, to: query), for: query, transport: transport))
+        }
+
+        switch PrivateZoneAuthority.decide(query, commonName: commonName, snapshot: self.snapshot) {
+        case .answer(let answer):
+            self.statistics.privateAnswers.wrappingAdd(1, ordering: .relaxed)
+            return .now(self.encode(ResponseBuilder.reply(to: query, with: answer), for: query, transport: transport))
+        case .hidden(let zone):
+            self.statistics.hiddenRefusals.wrappingAdd(1, ordering: .relaxed)
+            self.logger.notice("refused private name", metadata: [
+                "cn": "\(commonName ?? "-")", "name": "\(question.name)", "type": "\(question.type)", "zone": "\(zone)",
+            ])
+            return .now(self.encode(ResponseBuilder.reply(to: query, with: PrivateZoneAuthority.hiddenReply(to: query)), for: query, transport: transport))
+        case .notPrivate:
+            guard let upstream = self.upstream else {
+                return .now(self.encode(ResponseBuilder.error(.refused, to: query), for: query, transport: transport))
+            }
+            self.statistics.forwarded.wrappingAdd(1, ordering: .relaxed)
+            var forwarded = DNSMessage.query(id: 0, name: question.name, type: question.type, recursionDesired: true, ednsPayloadSize: 1232)
+            forwarded.questions = query.questions
+            forwarded.header.checkingDisabled = query.header.checkingDisabled
+            forwarded.edns?.dnssecOK = query.edns?.dnssecOK ?? false
+            let future = upstream.query(forwarded, timeout: self.upstreamTimeout)
+                .hop(to: loop)
+                .map { answer -> [UInt8]? in
+                    self.encode(ResponseBuilder.reply(to: query, with: answer), for: query, transport: transport)
+                }
+                .recover { error -> [UInt8]? in
+                    self.statistics.upstreamFailures.wrappingAdd(1, ordering: .relaxed)
+                    self.logger.warning("upstream failed", metadata: ["name": "\(question.name)", "error": "\(error)"])
+                    return self.encode(ResponseBuilder.error(.serverFailure, to: query), for: query, transport: transport)
+                }
+            return .later(future)
+        }
+    }
+
+    private func encode(_ reply: DNSMessage, for query: DNSMessage, transport: DNSTransportKind) -> [UInt8]? {
+        let limit = ResponseBuilder.sizeLimit(for: query, transport: transport, maximumUDPPayload: 4096)
+        // RFC 8467: answer a padded query with a padded response (468-byte blocks).
+        if transport == .tcp, let options = query.edns?.options, options.contains(where: { $0.code == EDNSOption.paddingCode }),
+           let padded = try? reply.serialized(paddingToMultipleOf: 468), padded.count <= limit {
+            return padded
+        }
+        return try? reply.serialized(fittingIn: limit)
+    }
+}

@@ -1,0 +1,55 @@
+import Synchronization
+
+/// The server's counters.
+public final class ServerStatistics: Sendable {
+    let tlsConnectionsAccepted = Atomic<Int>(0)
+    let tlsConnectionsAuthenticated = Atomic<Int>(0)
+    let connectionsRefusedUnknownEndpoint = Atomic<Int>(0)
+    let connectionsRefusedRevoked = Atomic<Int>(0)
+    let connectionsRefusedNoCertificate = Atomic<Int>(0)
+    let queries = Atomic<Int>(0)
+    let privateAnswers = Atomic<Int>(0)
+    let hiddenRefusals = Atomic<Int>(0)
+    let forwarded = Atomic<Int>(0)
+    let upstreamFailures = Atomic<Int>(0)
+    let formatErrors = Atomic<Int>(0)
+    let droppedMalformed = Atomic<Int>(0)
+
+    public init() {}
+
+    public func snapshot() -> ServerStatisticsSnapshot {
+        ServerStatisticsSnapshot(
+            tlsConnectionsAccepted: self.tlsConnectionsAccepted.load(ordering: .relaxed),
+            tlsConnectionsAuthenticated: self.tlsConnectionsAuthenticated.load(ordering: .relaxed),
+            connectionsRefusedUnknownEndpoint: self.connectionsRefusedUnknownEndpoint.load(ordering: .relaxed),
+            connectionsRefusedRevoked: self.connectionsRefusedRevoked.load(ordering: .relaxed),
+            connectionsRefusedNoCertificate: self.connectionsRefusedNoCertificate.load(ordering: .relaxed),
+            queries: self.queries.load(ordering: .relaxed),
+            privateAnswers: self.privateAnswers.load(ordering: .relaxed),
+            hiddenRefusals: self.hiddenRefusals.load(ordering: .relaxed),
+            forwarded: self.forwarded.load(ordering: .relaxed),
+            upstreamFailures: self.upstreamFailures.load(ordering: .relaxed),
+            formatErrors: self.formatErrors.load(ordering: .relaxed),
+            droppedMalformed: self.droppedMalformed.load(ordering: .relaxed)
+        )
+    }
+}
+
+/// The server's counters at one moment.
+public struct ServerStatisticsSnapshot: Sendable, Codable, Hashable {
+    /// TCP connections that reached the TLS layer.
+    public var tlsConnectionsAccepted: Int
+    /// Connections whose handshake completed with a registered, active CN.
+    public var tlsConnectionsAuthenticated: Int
+    public var connectionsRefusedUnknownEndpoint: Int
+    public var connectionsRefusedRevoked: Int
+    public var connectionsRefusedNoCertificate: Int
+    public var queries: Int
+    public var privateAnswers: Int
+    /// Queries for a private zone the endpoint may not see (answered NXDOMAIN).
+    public var hiddenRefusals: Int
+    public var forwarded: Int
+    public var upstreamFailures: Int
+    public var formatErrors: Int
+    public var droppedMalformed: Int
+}

@@ -1,0 +1,45 @@
+import NIOCore
+
+/// How the stub listens and resolves.
+public struct StubConfiguration: Sendable {
+    /// Addresses (with ports) to serve on, UDP and TCP each. Default 127.0.0.1:53.
+    public var listenAddresses: [SocketAddress]
+    /// Binding anything but a loopback address must be asked for explicitly.
+    public var allowNonLoopback: Bool
+    /// How long a query may wait for upstream before it gets SERVFAIL (or a stale answer).
+    public var upstreamTimeout: TimeAmount
+    /// Largest UDP answer sent whatever the client advertises.
+    public var maximumUDPPayload: Int
+    /// TCP connections open at once; more are closed at accept.
+    public var maximumTCPConnections: Int
+    /// Queries one TCP connection may have in flight at once (RFC 7766 pipelining).
+    public var maximumQueriesPerTCPConnection: Int
+    /// An idle TCP connection (no query in flight, nothing read) is closed after this.
+    public var tcpIdleTimeout: TimeAmount
+    /// Answers kept in the cache.
+    public var cacheCapacity: Int
+    /// Cache lifetimes.
+    public var cachePolicy: CachePolicy
+
+    public init(
+        listenAddresses: [SocketAddress],
+        allowNonLoopback: Bool = false,
+        upstreamTimeout: TimeAmount = .seconds(3),
+        maximumUDPPayload: Int = 4096,
+        maximumTCPConnections: Int = 1024,
+        maximumQueriesPerTCPConnection: Int = 256,
+        tcpIdleTimeout: TimeAmount = .seconds(10),
+        cacheCapacity: Int = 100_000,
+        cachePolicy: CachePolicy = CachePolicy()
+    ) {
+        self.listenAddresses = listenAddresses
+        self.allowNonLoopback = allowNonLoopback
+        self.upstreamTimeout = upstreamTimeout
+        self.maximumUDPPayload = maximumUDPPayload
+        self.maximumTCPConnections = maximumTCPConnections
+        self.maximumQueriesPerTCPConnection = maximumQueriesPerTCPConnection
+        self.tcpIdleTimeout = tcpIdleTimeout
+        self.cacheCapacity = cacheCapacity
+        self.cachePolicy = cachePolicy
+    }
+}

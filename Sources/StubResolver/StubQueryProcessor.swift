@@ -1,0 +1,160 @@
+import DNSTransport
+import DNSWire
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+
+/// The stub's resolver core, independent of sockets: bytes of a query in, bytes of a reply out.
+///
+/// A query is parsed and checked (unreadable header: dropped; malformed body: FORMERR; not a
+/// standard query: NOTIMP; not exactly one question: FORMERR; EDNS version above 0: BADVERS),
+/// answered from the cache when it can be, and otherwise sent upstream. Identical questions in
+/// flight share one upstream query. When the upstream fails, an expired answer inside the stale
+/// window is served (RFC 8767), else SERVFAIL.
+public final class StubQueryProcessor: Sendable {
+    private struct Waiter: Sendable {
+        var query: DNSMessage
+        var transport: DNSTransportKind
+        var promise: EventLoopPromise<[UInt8]?>
+    }
+
+    private let upstreamBox: NIOLockedValueBox<any DNSUpstream>
+    private let cache: DNSCache
+    private let configuration: StubConfiguration
+    private let inFlight = NIOLockedValueBox<[DNSCacheKey: [Waiter]]>([:])
+    private let logger: Logger
+    /// The stub's counters.
+    public let statistics: StubStatistics
+
+    public init(upstream: any DNSUpstream, cache: DNSCache, configuration: StubConfiguration, statistics: StubStatistics = StubStatistics(), logger: Logger = Logger(label: "ztagent.stub")) {
+        self.upstreamBox = NIOLockedValueBox(upstream)
+        self.cache = cache
+        self.configuration = configuration
+        self.statistics = statistics
+        self.logger = logger
+    }
+
+    /// The upstream queries go to.
+    public var upstream: any DNSUpstream {
+        get { self.upstreamBox.withLockedValue { $0 } }
+    }
+
+    /// Sends later cache misses to `upstream`; queries already in flight finish where they are.
+    public func replaceUpstream(_ upstream: any DNSUpstream) {
+        self.upstreamBox.withLockedValue { $0 = upstream }
+    }
+
+    /// Answers one query received on `transport`. `loop` is where a later answer completes.
+    public func process(_ bytes: [UInt8], transport: DNSTransportKind, on loop: EventLoop) -> StubReply {
+        self.statistics.queries.wrappingAdd(1, ordering: .relaxed)
+        switch transport {
+        case .udp: self.statistics.udpQueries.wrappingAdd(1, ordering: .relaxed)
+        case .tcp: self.statistics.tcpQueries.wrappingAdd(1, ordering: .relaxed)
+        }
+
+        guard let header = try? DNSHeader(parsing: bytes), !header.isResponse else {
+            self.statistics.droppedMalformed.wrappingAdd(1, ordering: .relaxed)
+            return .now(nil)
+        }
+        let query: DNSMessage
+        do {
+            query = try DNSMessage(parsing: bytes)
+        } catch {
+            self.statistics.formatErrors.wrappingAdd(1, ordering: .relaxed)
+            self.logger.debug("malformed query", metadata: ["error": "\(error)"])
+            return .now(ResponseBuilder.formatError(for: header))
+        }
+        guard query.header.opcode == .query else {
+            return .now(self.encode(ResponseBuilder.error(.notImplemented, to: query), for: query, transport: transport))
+        }
+        guard query.questions.count == 1, let key = DNSCacheKey(query: query) else {
+            self.statistics.formatErrors.wrappingAdd(1, ordering: .relaxed)
+            return .now(self.encode(ResponseBuilder.error(.formatError, to: query), for: query, transport: transport))
+        }
+        if let edns = query.edns, edns.version > 0 {
+            var reply = ResponseBuilder.error(.badVersion, to: query)
+            reply.questions = []
+            return .now(self.encode(reply, for: query, transport: transport))
+        }
+        guard key.recordClass == .internet || key.recordClass == .any else {
+            self.statistics.refused.wrappingAdd(1, ordering: .relaxed)
+            return .now(self.encode(ResponseBuilder.error(.refused, to: query), for: query, transport: transport))
+        }
+
+        if case .fresh(let cached) = self.cache.lookup(key) {
+            self.statistics.cacheHits.wrappingAdd(1, ordering: .relaxed)
+            return .now(self.encode(ResponseBuilder.reply(to: query, with: cached), for: query, transport: transport))
+        }
+        self.statistics.cacheMisses.wrappingAdd(1, ordering: .relaxed)
+
+        let promise = loop.makePromise(of: [UInt8]?.self)
+        let waiter = Waiter(query: query, transport: transport, promise: promise)
+        let isFirst = self.inFlight.withLockedValue { table -> Bool in
+            if table[key] != nil {
+                table[key]?.append(waiter)
+                return false
+            }
+            table[key] = [waiter]
+            return true
+        }
+        if isFirst {
+            self.forward(key)
+        } else {
+            self.statistics.coalesced.wrappingAdd(1, ordering: .relaxed)
+        }
+        return .later(promise.futureResult)
+    }
+
+    private func forward(_ key: DNSCacheKey) {
+        var upstreamQuery = DNSMessage.query(id: 0, name: key.name, type: key.type, recursionDesired: true, ednsPayloadSize: 65_535)
+        upstreamQuery.questions[0].questionClass = key.recordClass
+        upstreamQuery.edns?.dnssecOK = key.dnssecOK
+        self.upstream.query(upstreamQuery, timeout: self.configuration.upstreamTimeout).whenComplete { result in
+            let waiters = self.inFlight.withLockedValue { $0.removeValue(forKey: key) ?? [] }
+            switch result {
+            case .success(let answer):
+                self.cache.insert(answer, for: key)
+                if answer.responseCode == .serverFailure {
+                    self.statistics.serverFailures.wrappingAdd(waiters.count, ordering: .relaxed)
+                }
+                for waiter in waiters {
+                    waiter.promise.succeed(self.encode(ResponseBuilder.reply(to: waiter.query, with: answer), for: waiter.query, transport: waiter.transport))
+                }
+            case .failure(let error):
+                self.statistics.upstreamFailures.wrappingAdd(1, ordering: .relaxed)
+                let stale: DNSMessage?
+                switch self.cache.lookup(key) {
+                case .fresh(let message), .stale(let message): stale = message
+                case .miss: stale = nil
+                }
+                if stale != nil {
+                    self.statistics.staleAnswers.wrappingAdd(waiters.count, ordering: .relaxed)
+                } else {
+                    self.statistics.serverFailures.wrappingAdd(waiters.count, ordering: .relaxed)
+                }
+                self.logger.warning("upstream failed", metadata: [
+                    "name": "\(key.name)", "type": "\(key.type)", "error": "\(error)", "served_stale": "\(stale != nil)",
+                ])
+                for waiter in waiters {
+                    let reply = stale.map { ResponseBuilder.reply(to: waiter.query, with: $0) }
+                        ?? ResponseBuilder.error(.serverFailure, to: waiter.query)
+                    waiter.promise.succeed(self.encode(reply, for: waiter.query, transport: waiter.transport))
+                }
+            }
+        }
+    }
+
+    private func encode(_ reply: DNSMessage, for query: DNSMessage, transport: DNSTransportKind) -> [UInt8]? {
+        let limit = ResponseBuilder.sizeLimit(for: query, transport: transport, maximumUDPPayload: self.configuration.maximumUDPPayload)
+        do {
+            let bytes = try reply.serialized(fittingIn: limit)
+            if transport == .udp, bytes.count >= 12, bytes[2] & 0x02 != 0, !reply.header.isTruncated {
+                self.statistics.truncatedAnswers.wrappingAdd(1, ordering: .relaxed)
+            }
+            return bytes
+        } catch {
+            self.logger.error("could not encode reply", metadata: ["error": "\(error)"])
+            return try? ResponseBuilder.error(.serverFailure, to: query).serialized(fittingIn: limit)
+        }
+    }
+}

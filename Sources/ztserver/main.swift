@@ -1,0 +1,3 @@
+import ServerLite
+
+await ZTServerCommand.runFromCommandLine()

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs what building and testing ztagent needs from Debian's packages, and nothing by hand.
+# Idempotent: packages already present are not reinstalled. Needs root (or sudo).
+set -euo pipefail
+
+packages=(
+  bind9-dnsutils     # dig: an independent DNS/DoT client with client certificates
+  knot-dnsutils      # kdig: a second independent DoT client
+  dnsmasq-base       # an independent plain-DNS upstream for the forwarder tests (binary only, no service)
+  dnsperf            # load generator for the benchmarks
+  openssl            # s_client, verify, x509
+  libnl-3-dev        # netlink (host integration)
+  libnl-route-3-dev
+  iproute2
+  procps
+  python3
+)
+
+missing=()
+for package in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$package")
+  fi
+done
+
+if [ "${#missing[@]}" -eq 0 ]; then
+  echo "install-deps: all packages present"
+  exit 0
+fi
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
