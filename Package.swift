@@ -112,7 +112,13 @@ let package = Package(
             name: "TestSupport",
             dependencies: [
                 "DNSWire",
+                "DNSTransport",
                 "CertStore",
+                "StubResolver",
+                "ServerLite",
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOExtras", package: "swift-nio-extras"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),

@@ -17,10 +17,11 @@ public final class DNSCache: Sendable {
     private let evictions = Atomic<Int>(0)
 
     /// - Parameters:
-    ///   - capacity: the most answers kept (spread over 16 shards).
+    ///   - capacity: the most answers kept (spread over 16 shards from 4096 up).
     ///   - clock: seconds since an arbitrary point; defaults to the monotonic uptime clock.
     public init(capacity: Int = 100_000, policy: CachePolicy = CachePolicy(), clock: Clock? = nil) {
-        let shardCount = 16
+        // Sharding spreads lock contention; a small cache keeps one shard so LRU stays exact.
+        let shardCount = capacity >= 4096 ? 16 : 1
         let perShard = max(1, (capacity + shardCount - 1) / shardCount)
         self.shards = (0..<shardCount).map { _ in NIOLockedValueBox(LRUCacheShard(capacity: perShard)) }
         self.policy = policy
