@@ -9,6 +9,7 @@ packages=(
   dnsmasq-base       # an independent plain-DNS upstream for the forwarder tests (binary only, no service)
   dnsperf            # load generator for the benchmarks
   openssl            # s_client, verify, x509
+  libsqlite3-dev     # the server registry (GRDB)
   libnl-3-dev        # netlink (host integration)
   libnl-route-3-dev
   iproute2

@@ -102,9 +102,14 @@ public final class StubServer: Service, Sendable {
         var loops: [EventLoop] = []
         for loop in self.group.makeIterator() { loops.append(loop) }
         var target = address
+        // The port must be ours alone. SO_REUSEPORT lets our sockets share it, but would also let
+        // us join a socket another program holds with the same option: so first bind once
+        // without any reuse option, which fails when anybody holds the port, then let go.
+        let probe = try await DatagramBootstrap(group: self.group).bind(to: target).get()
+        if let port = probe.localAddress?.port { target.port = port }
+        try await probe.close()
         for loop in loops {
             let channel = try await DatagramBootstrap(group: loop)
-                .channelOption(.socketOption(.so_reuseaddr), value: 1)
                 .channelOption(ChannelOptions.socket(SocketOptionLevel(SOL_SOCKET), SO_REUSEPORT), value: 1)
                 .channelOption(.datagramVectorReadMessageCount, value: 32)
                 .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 65_535))
