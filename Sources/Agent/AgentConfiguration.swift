@@ -37,10 +37,14 @@ public struct AgentConfiguration: Codable, Sendable, Hashable {
     public var listen: [String]
     /// Allow non-loopback listen addresses.
     public var allowNonLoopback: Bool
-    public var identity: Identity
-    /// The CA bundle that signs the servers' certificates (and nothing else is trusted).
-    public var ca: String
-    /// DoT servers in order of preference.
+    /// Enrolled mode: the state directory written by `ztagent enroll` (identity, pinned CA and
+    /// keys, signed config). Identity, CA and servers then come from there.
+    public var state: String?
+    /// Static mode (offline-issued identity): the certificate and key.
+    public var identity: Identity?
+    /// Static mode: the CA bundle that signs the servers' certificates (nothing else is trusted).
+    public var ca: String?
+    /// Static mode: DoT servers in order of preference.
     public var servers: [Server]
     public var cacheSize: Int
     public var upstreamTimeoutSeconds: Double
@@ -53,9 +57,10 @@ public struct AgentConfiguration: Codable, Sendable, Hashable {
     public init(
         listen: [String] = ["127.0.0.1:53"],
         allowNonLoopback: Bool = false,
-        identity: Identity,
-        ca: String,
-        servers: [Server],
+        state: String? = nil,
+        identity: Identity? = nil,
+        ca: String? = nil,
+        servers: [Server] = [],
         cacheSize: Int = 100_000,
         upstreamTimeoutSeconds: Double = 3,
         connectionsPerServer: Int = 2,
@@ -64,6 +69,7 @@ public struct AgentConfiguration: Codable, Sendable, Hashable {
     ) {
         self.listen = listen
         self.allowNonLoopback = allowNonLoopback
+        self.state = state
         self.identity = identity
         self.ca = ca
         self.servers = servers
@@ -75,16 +81,17 @@ public struct AgentConfiguration: Codable, Sendable, Hashable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case listen, allowNonLoopback, identity, ca, servers, cacheSize, upstreamTimeoutSeconds, connectionsPerServer, minimumTLSVersion, threads
+        case listen, allowNonLoopback, state, identity, ca, servers, cacheSize, upstreamTimeoutSeconds, connectionsPerServer, minimumTLSVersion, threads
     }
 
     public init(from decoder: Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         self.listen = try container.decodeIfPresent([String].self, forKey: .listen) ?? ["127.0.0.1:53"]
         self.allowNonLoopback = try container.decodeIfPresent(Bool.self, forKey: .allowNonLoopback) ?? false
-        self.identity = try container.decode(Identity.self, forKey: .identity)
-        self.ca = try container.decode(String.self, forKey: .ca)
-        self.servers = try container.decode([Server].self, forKey: .servers)
+        self.state = try container.decodeIfPresent(String.self, forKey: .state)
+        self.identity = try container.decodeIfPresent(Identity.self, forKey: .identity)
+        self.ca = try container.decodeIfPresent(String.self, forKey: .ca)
+        self.servers = try container.decodeIfPresent([Server].self, forKey: .servers) ?? []
         self.cacheSize = try container.decodeIfPresent(Int.self, forKey: .cacheSize) ?? 100_000
         self.upstreamTimeoutSeconds = try container.decodeIfPresent(Double.self, forKey: .upstreamTimeoutSeconds) ?? 3
         self.connectionsPerServer = try container.decodeIfPresent(Int.self, forKey: .connectionsPerServer) ?? 2
@@ -108,16 +115,23 @@ public struct AgentConfiguration: Codable, Sendable, Hashable {
         }
         let base = URL(fileURLWithPath: path).deletingLastPathComponent().path
         func absolute(_ file: String) -> String { file.hasPrefix("/") ? file : "\(base)/\(file)" }
-        configuration.identity.certificate = absolute(configuration.identity.certificate)
-        configuration.identity.key = absolute(configuration.identity.key)
-        configuration.ca = absolute(configuration.ca)
+        if let identity = configuration.identity {
+            configuration.identity = Identity(certificate: absolute(identity.certificate), key: absolute(identity.key))
+        }
+        configuration.ca = configuration.ca.map(absolute)
+        configuration.state = configuration.state.map(absolute)
         try configuration.validate()
         return configuration
     }
 
     /// Checks what can be checked without touching the network.
     public func validate() throws {
-        guard !self.servers.isEmpty else { throw AgentError.configuration("no DoT servers configured") }
+        if self.state == nil {
+            guard self.identity != nil, self.ca != nil else {
+                throw AgentError.configuration("configure either \"state\" (an enrolled agent) or \"identity\" and \"ca\" (an offline-issued identity)")
+            }
+            guard !self.servers.isEmpty else { throw AgentError.configuration("no DoT servers configured") }
+        }
         guard !self.listen.isEmpty else { throw AgentError.configuration("no listen address configured") }
         guard self.cacheSize > 0 else { throw AgentError.configuration("cacheSize must be positive") }
         guard self.upstreamTimeoutSeconds > 0, self.upstreamTimeoutSeconds <= 60 else {

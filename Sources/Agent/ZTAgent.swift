@@ -1,38 +1,67 @@
 import CertStore
 import DNSTransport
+import Foundation
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOSSL
 import ServiceLifecycle
 import StubResolver
+import ZTProtocol
 
 /// The agent: the loopback stub, its cache and the mTLS DoT pool, wired from one configuration.
+///
+/// Two modes: enrolled (``AgentConfiguration/state``: identity, pinned CA and signed config from
+/// `ztagent enroll`, kept current by ``AgentIdentityManager``) and static (an offline-issued
+/// identity and a fixed server list).
 public final class ZTAgent: Service, Sendable {
     public let configuration: AgentConfiguration
-    public let pool: DoTUpstreamPool
     public let cache: DNSCache
     public let processor: StubQueryProcessor
     public let stub: StubServer
+    /// Enrolled mode only.
+    public let identityManager: AgentIdentityManager?
+    private let poolBox: NIOLockedValueBox<DoTUpstreamPool>
+    private let group: EventLoopGroup
     private let logger: Logger
     private let identityName: String?
+    private let caPath: String
+    private let minimumTLSVersion: String
 
     /// Loads the identity (refusing a key readable by others) and trust anchors, and builds the
     /// stub and upstream pool. Nothing listens until ``start()`` or ``run()``.
-    public init(configuration: AgentConfiguration, group: EventLoopGroup, logger: Logger = Logger(label: "ztagent")) throws {
+    public init(configuration: AgentConfiguration, group: EventLoopGroup, logger: Logger = Logger(label: "ztagent")) async throws {
         try configuration.validate()
         self.configuration = configuration
+        self.group = group
         self.logger = logger
-        let identity = try TLSIdentity.load(certificatePath: configuration.identity.certificate, keyPath: configuration.identity.key)
-        self.identityName = identity.commonName
-        let tls = try Self.tlsSettings(identity: identity, caPath: configuration.ca, minimumVersion: configuration.minimumTLSVersion)
-        let servers = try configuration.servers.map { server in
-            DoTServerEndpoint(address: try HostPort.parse(server.address, defaultPort: 853), serverName: server.name)
+        self.minimumTLSVersion = configuration.minimumTLSVersion
+
+        let identity: TLSIdentity
+        let servers: [DoTServerEndpoint]
+        var loaded: AgentIdentityManager.Loaded?
+        if let state = configuration.state {
+            let paths = AgentStatePaths(directory: state)
+            let stateLoaded = try await AgentIdentityManager.load(paths)
+            identity = stateLoaded.identity
+            servers = try Self.endpoints(stateLoaded.config.servers.map { AgentConfiguration.Server(address: $0.address, name: $0.name) })
+            self.caPath = paths.ca
+            loaded = stateLoaded
+        } else {
+            guard let files = configuration.identity, let ca = configuration.ca else {
+                throw AgentError.configuration("no identity configured")
+            }
+            identity = try TLSIdentity.load(certificatePath: files.certificate, keyPath: files.key)
+            servers = try Self.endpoints(configuration.servers)
+            self.caPath = ca
         }
-        self.pool = try DoTUpstreamPool(
+        self.identityName = identity.commonName
+        let tls = try Self.tlsSettings(identity: identity, caPath: self.caPath, minimumVersion: configuration.minimumTLSVersion)
+        let pool = try DoTUpstreamPool(
             configuration: .init(servers: servers, connectionsPerServer: configuration.connectionsPerServer),
             tls: tls, group: group, logger: logger
         )
+        self.poolBox = NIOLockedValueBox(pool)
         let stubConfiguration = StubConfiguration(
             listenAddresses: try configuration.listen.map { try HostPort.parse($0, defaultPort: 53) },
             allowNonLoopback: configuration.allowNonLoopback,
@@ -40,8 +69,29 @@ public final class ZTAgent: Service, Sendable {
             cacheCapacity: configuration.cacheSize
         )
         self.cache = DNSCache(capacity: configuration.cacheSize, policy: stubConfiguration.cachePolicy)
-        self.processor = StubQueryProcessor(upstream: self.pool, cache: self.cache, configuration: stubConfiguration, logger: logger)
+        self.processor = StubQueryProcessor(upstream: pool, cache: self.cache, configuration: stubConfiguration, logger: logger)
         self.stub = StubServer(configuration: stubConfiguration, processor: self.processor, group: group, logger: logger)
+
+        if let state = configuration.state, let loaded {
+            // The callbacks reach the agent through a box filled once init is done.
+            let agentBox = NIOLockedValueBox<ZTAgent?>(nil)
+            self.identityManager = try AgentIdentityManager(
+                paths: AgentStatePaths(directory: state), loaded: loaded, client: EnrollmentClient(group: group), logger: logger,
+                onIdentityChanged: { identity in agentBox.withLockedValue { $0 }?.useIdentity(identity) },
+                onConfigChanged: { config in agentBox.withLockedValue { $0 }?.useConfig(config) }
+            )
+            agentBox.withLockedValue { $0 = self }
+        } else {
+            self.identityManager = nil
+        }
+        self.watchForRejection(pool)
+    }
+
+    /// The DoT pool queries go to now.
+    public var pool: DoTUpstreamPool { self.poolBox.withLockedValue { $0 } }
+
+    static func endpoints(_ servers: [AgentConfiguration.Server]) throws -> [DoTServerEndpoint] {
+        try servers.map { DoTServerEndpoint(address: try HostPort.parse($0.address, defaultPort: 853), serverName: $0.name) }
     }
 
     static func tlsSettings(identity: TLSIdentity, caPath: String, minimumVersion: String) throws -> TLSClientSettings {
@@ -53,13 +103,63 @@ public final class ZTAgent: Service, Sendable {
         )
     }
 
+    /// When the server refuses our certificate (revoked, say), answers learned with it must not
+    /// outlive the refusal: the cache is emptied and stale answers are no longer served.
+    private func watchForRejection(_ pool: DoTUpstreamPool) {
+        pool.setIdentityRejectedHandler { [cache, processor, logger] reason in
+            let dropped = cache.count
+            cache.removeAll()
+            processor.servesStale = false
+            logger.error("server refused this endpoint's identity: cache emptied, stale answers off", metadata: ["dropped": "\(dropped)", "reason": "\(reason)"])
+        }
+    }
+
+    /// A renewed identity: new upstream connections present it; open ones finish their queries.
+    func useIdentity(_ identity: TLSIdentity) {
+        do {
+            try self.pool.updateTLS(try Self.tlsSettings(identity: identity, caPath: self.caPath, minimumVersion: self.minimumTLSVersion))
+            self.processor.servesStale = true
+        } catch {
+            self.logger.error("cannot use the renewed identity", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// A new config: when the server list changed, a new pool takes new queries and the old one
+    /// is closed once its queries had time to finish.
+    func useConfig(_ config: AgentConfigClaims) {
+        guard let manager = self.identityManager else { return }
+        Task {
+            let identity = await manager.identity
+            do {
+                let servers = try Self.endpoints(config.servers.map { AgentConfiguration.Server(address: $0.address, name: $0.name) })
+                let current = self.pool.health().map(\.endpoint)
+                guard servers != current else { return }
+                let pool = try DoTUpstreamPool(
+                    configuration: .init(servers: servers, connectionsPerServer: self.configuration.connectionsPerServer),
+                    tls: try Self.tlsSettings(identity: identity, caPath: self.caPath, minimumVersion: self.minimumTLSVersion),
+                    group: self.group, logger: self.logger
+                )
+                self.watchForRejection(pool)
+                let old = self.poolBox.withLockedValue { box -> DoTUpstreamPool in
+                    defer { box = pool }
+                    return box
+                }
+                self.processor.replaceUpstream(pool)
+                self.group.any().scheduleTask(in: .seconds(10)) { old.shutdown() }
+                self.logger.info("upstream servers replaced", metadata: ["servers": "\(servers)"])
+            } catch {
+                self.logger.error("cannot use the new config's servers, keeping the current ones", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+
     /// Starts the stub; returns where it listens.
     @discardableResult
     public func start() async throws -> [(udp: SocketAddress, tcp: SocketAddress)] {
         let bound = try await self.stub.start()
         self.logger.info("ztagent ready", metadata: [
             "identity": "\(self.identityName ?? "?")",
-            "servers": "\(self.configuration.servers.map(\.address))",
+            "servers": "\(self.pool.health().map { "\($0.endpoint)" })",
         ])
         return bound
     }
@@ -70,22 +170,38 @@ public final class ZTAgent: Service, Sendable {
         self.pool.shutdown()
     }
 
-    /// Re-reads the identity files and uses them for new upstream connections without failing
-    /// queries in flight (certificate renewal).
+    /// Re-reads a static identity's files (certificate renewed by other means).
     public func reloadIdentity() throws {
-        let identity = try TLSIdentity.load(certificatePath: self.configuration.identity.certificate, keyPath: self.configuration.identity.key)
-        try self.pool.updateTLS(try Self.tlsSettings(identity: identity, caPath: self.configuration.ca, minimumVersion: self.configuration.minimumTLSVersion))
+        guard let files = self.configuration.identity else { return }
+        self.useIdentity(try TLSIdentity.load(certificatePath: files.certificate, keyPath: files.key))
     }
 
     /// Serves until graceful shutdown. Prints one line with the bound addresses on standard output
-    /// (`ztagent listening udp=… tcp=…`) so supervisors and tests know where it listens.
+    /// (`ztagent listening udp=… tcp=…`) so supervisors and tests know where it listens. In
+    /// enrolled mode it also renews, refreshes the config (periodically and on SIGHUP) and writes
+    /// its process id to the state directory.
     public func run() async throws {
         let bound = try await self.start()
         for pair in bound {
             print("ztagent listening udp=\(pair.udp.ipAddress ?? "?"):\(pair.udp.port ?? 0) tcp=\(pair.tcp.ipAddress ?? "?"):\(pair.tcp.port ?? 0)")
         }
         fflushStandardOutput()
-        try? await gracefulShutdown()
+        guard let manager = self.identityManager else {
+            try? await gracefulShutdown()
+            await self.stop()
+            return
+        }
+        let pidFile = manager.paths.pid
+        try? AtomicFile.write("\(getpid())\n", to: pidFile, mode: 0o644)
+        let hangups = SignalWatcher(signal: SIGHUP) { Task { await manager.requestRefresh() } }
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await manager.run() }
+            group.addTask { try? await gracefulShutdown() }
+            await group.next()
+            group.cancelAll()
+        }
+        hangups.cancel()
+        unlink(pidFile)
         await self.stop()
     }
 }

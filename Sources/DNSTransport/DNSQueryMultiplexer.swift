@@ -22,13 +22,17 @@ public final class DNSQueryMultiplexer: ChannelDuplexHandler {
     private var inFlight: [UInt16: InFlight] = [:]
     private var isActive = true
     private let maxInFlight: Int
+    private let onError: (@Sendable (any Error) -> Void)?
     private var random = SystemRandomNumberGenerator()
     /// Answers that matched no query in flight.
     public private(set) var unmatchedAnswers = 0
 
-    /// - Parameter maxInFlight: the most queries this connection carries at once (at most 65,536).
-    public init(maxInFlight: Int = 4096) {
+    /// - Parameters:
+    ///   - maxInFlight: the most queries this connection carries at once (at most 65,536).
+    ///   - onError: told about errors that end the connection (TLS alerts among them).
+    public init(maxInFlight: Int = 4096, onError: (@Sendable (any Error) -> Void)? = nil) {
         self.maxInFlight = min(max(1, maxInFlight), 65_536)
+        self.onError = onError
     }
 
     /// The number of queries waiting for an answer.
@@ -95,6 +99,7 @@ public final class DNSQueryMultiplexer: ChannelDuplexHandler {
     }
 
     public func errorCaught(context: ChannelHandlerContext, error: Error) {
+        self.onError?(error)
         let reason: DNSUpstreamError
         if let upstream = error as? DNSUpstreamError {
             reason = upstream

@@ -59,6 +59,8 @@ public final class DoTUpstreamPool: DNSUpstream, Sendable {
     private struct ServerState {
         var endpoint: DoTServerEndpoint
         var slots: [Slot]
+        /// When each slot last carried a query.
+        var lastUsed: [NIODeadline]
         var nextSlot = 0
         var consecutiveFailures = 0
         var downUntil = NIODeadline.uptimeNanoseconds(0)
@@ -76,6 +78,8 @@ public final class DoTUpstreamPool: DNSUpstream, Sendable {
     private let state: NIOLockedValueBox<State>
     private let logger: Logger
 
+    private let identityRejectedHandler = NIOLockedValueBox<(@Sendable (String) -> Void)?>(nil)
+    private let identityRejections = Atomic<Int>(0)
     private let connectionsOpened = Atomic<Int>(0)
     private let queriesAnswered = Atomic<Int>(0)
     private let queriesFailed = Atomic<Int>(0)
@@ -87,7 +91,11 @@ public final class DoTUpstreamPool: DNSUpstream, Sendable {
         self.logger = logger
         let context = try tls.makeContext()
         let servers = configuration.servers.map {
-            ServerState(endpoint: $0, slots: Array(repeating: .empty, count: configuration.connectionsPerServer))
+            ServerState(
+                endpoint: $0,
+                slots: Array(repeating: .empty, count: configuration.connectionsPerServer),
+                lastUsed: Array(repeating: .uptimeNanoseconds(0), count: configuration.connectionsPerServer)
+            )
         }
         self.state = NIOLockedValueBox(State(tlsContext: context, servers: servers))
     }
@@ -100,6 +108,34 @@ public final class DoTUpstreamPool: DNSUpstream, Sendable {
     public var answeredCount: Int { self.queriesAnswered.load(ordering: .relaxed) }
     /// Queries that failed (timeout, no server, malformed answer).
     public var failedCount: Int { self.queriesFailed.load(ordering: .relaxed) }
+
+    /// Times a server refused this client's certificate (revoked, expired, unknown).
+    public var identityRejectionCount: Int { self.identityRejections.load(ordering: .relaxed) }
+
+    /// Called when a server refuses this client's certificate with a TLS alert (for example
+    /// because the endpoint was revoked): the caller should stop serving what it learned
+    /// with that identity.
+    public func setIdentityRejectedHandler(_ handler: @escaping @Sendable (String) -> Void) {
+        self.identityRejectedHandler.withLockedValue { $0 = handler }
+    }
+
+    /// Whether a connection error is the server refusing our certificate: a TLS alert about
+    /// the certificate (bad, unknown, revoked, expired, required) or about its CA. Failures to
+    /// verify the *server's* certificate carry no alert from the peer and do not count.
+    public static func isIdentityRejection(_ error: any Error) -> Bool {
+        let text = String(describing: error).uppercased()
+        return text.contains("ALERT") && (text.contains("CERTIFICATE") || text.contains("UNKNOWN_CA"))
+    }
+
+    private func connectionFailed(_ error: any Error, server index: Int) {
+        guard Self.isIdentityRejection(error) else { return }
+        self.identityRejections.wrappingAdd(1, ordering: .relaxed)
+        self.recordFailure(index, error: .connectFailed("identity refused"))
+        self.logger.error("the DoT server refused this endpoint's certificate", metadata: ["error": "\(error)"])
+        if let handler = self.identityRejectedHandler.withLockedValue({ $0 }) {
+            handler("\(error)")
+        }
+    }
 
     /// The health of each server, in configured order.
     public func health() -> [UpstreamServerHealth] {
@@ -286,7 +322,7 @@ public final class DoTUpstreamPool: DNSUpstream, Sendable {
 
     /// A connection to the server, round robin over its slots: the slot's open connection, the one
     /// being opened, or a new one.
-    private func channel(forServer index: Int) -> EventLoopFuture<Channel> {
+    private func channel(forServer index: Int, markUsed: Bool = true) -> EventLoopFuture<Channel> {
         enum Decision {
             case use(EventLoopFuture<Channel>)
             case open(EventLoopPromise<Channel>, slot: Int, context: NIOSSLContext, endpoint: DoTServerEndpoint)
@@ -298,6 +334,7 @@ public final class DoTUpstreamPool: DNSUpstream, Sendable {
             let count = state.servers[index].slots.count
             let slot = state.servers[index].nextSlot % count
             state.servers[index].nextSlot = (slot + 1) % count
+            if markUsed { state.servers[index].lastUsed[slot] = .now() }
             switch state.servers[index].slots[slot] {
             case .ready(let channel) where channel.isActive:
                 return .use(channel.eventLoop.makeSucceededFuture(channel))
@@ -315,7 +352,7 @@ public final class DoTUpstreamPool: DNSUpstream, Sendable {
         case .fail:
             return loop.makeFailedFuture(DNSUpstreamError.noServerAvailable)
         case .open(let promise, let slot, let context, let endpoint):
-            self.connect(to: endpoint, context: context, on: loop).whenComplete { result in
+            self.connect(to: endpoint, serverIndex: index, context: context, on: loop).whenComplete { result in
                 self.state.withLockedValue { state in
                     guard state.servers.indices.contains(index), state.servers[index].slots.indices.contains(slot) else { return }
                     if case .connecting(let future) = state.servers[index].slots[slot], future === promise.futureResult {
@@ -327,10 +364,19 @@ public final class DoTUpstreamPool: DNSUpstream, Sendable {
                 }
                 if case .success(let channel) = result {
                     channel.closeFuture.whenComplete { _ in
-                        self.state.withLockedValue { state in
-                            guard state.servers.indices.contains(index), state.servers[index].slots.indices.contains(slot) else { return }
-                            if case .ready(let current) = state.servers[index].slots[slot], current === channel {
-                                state.servers[index].slots[slot] = .empty
+                        let reconnect = self.state.withLockedValue { state -> Bool in
+                            guard !state.isShutDown, state.servers.indices.contains(index), state.servers[index].slots.indices.contains(slot) else { return false }
+                            guard case .ready(let current) = state.servers[index].slots[slot], current === channel else { return false }
+                            state.servers[index].slots[slot] = .empty
+                            // The server closed a connection we were using: reconnect at once, so a
+                            // refusal of our identity (revocation) is noticed without waiting for a
+                            // cache miss. Idle connections closed by the server's idle timeout stay closed.
+                            let now = NIODeadline.now()
+                            return now - state.servers[index].lastUsed[slot] < .seconds(60) && state.servers[index].downUntil <= now
+                        }
+                        if reconnect {
+                            channel.eventLoop.scheduleTask(in: .milliseconds(50)) {
+                                _ = self.channel(forServer: index, markUsed: false)
                             }
                         }
                     }
@@ -341,7 +387,7 @@ public final class DoTUpstreamPool: DNSUpstream, Sendable {
         }
     }
 
-    private func connect(to endpoint: DoTServerEndpoint, context: NIOSSLContext, on loop: EventLoop) -> EventLoopFuture<Channel> {
+    private func connect(to endpoint: DoTServerEndpoint, serverIndex: Int, context: NIOSSLContext, on loop: EventLoop) -> EventLoopFuture<Channel> {
         let maxInFlight = self.configuration.maxInFlightPerConnection
         let serverName = endpoint.serverName
         return ClientBootstrap(group: loop)
@@ -354,7 +400,7 @@ public final class DoTUpstreamPool: DNSUpstream, Sendable {
                         tls,
                         ByteToMessageHandler(LengthFieldBasedFrameDecoder(lengthFieldBitLength: .twoBytes)),
                         LengthFieldPrepender(lengthFieldBitLength: .twoBytes),
-                        DNSQueryMultiplexer(maxInFlight: maxInFlight),
+                        DNSQueryMultiplexer(maxInFlight: maxInFlight) { error in self.connectionFailed(error, server: serverIndex) },
                     ])
                 }
             }

@@ -14,6 +14,8 @@ public struct EndpointRecord: Codable, Sendable, Hashable {
     /// Hex serial of the certificate last issued.
     public var certificateSerial: String?
     public var certificateNotAfter: Date?
+    /// When the endpoint last authenticated.
+    public var lastSeenAt: Date?
 
     public init(commonName: String, kind: Kind, status: Status = .active, createdAt: Date = Date(), certificateSerial: String? = nil, certificateNotAfter: Date? = nil) {
         self.commonName = commonName

@@ -4,6 +4,7 @@ import Crypto
 import DNSWire
 import Foundation
 import X509
+import ZTProtocol
 
 /// The operations behind `ztserver init`, `zone …` and `endpoint …`. Every change is validated
 /// before anything is written, and each file is replaced atomically.
@@ -18,13 +19,16 @@ public struct ServerAdministration: Sendable {
 
     // MARK: init
 
-    /// Creates the state directory (0700), a P-256 CA, the server's certificate for `serverName`,
-    /// server.json and empty zone and endpoint registries. Refuses to overwrite an existing CA.
-    public func initialize(serverName: String, routerAddress: String, dotListen: String, certificateLifetime: TimeInterval = 365 * 86_400) throws {
+    /// Creates the state directory (0700): a P-256 CA, the DoT server's certificate for
+    /// `serverName` (no IP SANs: agents check the name), the API's certificate (the name and the
+    /// API's IP address), the config- and token-signing keys, server.json and the registry.
+    /// Refuses to overwrite an existing CA.
+    public func initialize(serverName: String, routerAddress: String, dotListen: String, apiListen: String = "127.0.0.1:5001", apiAdvertise: String? = nil, certificateLifetime: TimeInterval = 365 * 86_400) throws {
         guard IPv4Address(routerAddress) != nil || IPv6Address(routerAddress) != nil else {
             throw AdministrationError.invalid("router address '\(routerAddress)' is not an IP address")
         }
         _ = try HostPort.parse(dotListen, defaultPort: 853)
+        let apiAddress = try HostPort.parse(apiAdvertise ?? apiListen, defaultPort: 5001)
         _ = try DNSName(serverName)
         if FileManager.default.fileExists(atPath: self.paths.caKey) {
             throw AdministrationError.invalid("\(self.paths.caKey) exists: this directory already holds a CA (remove it first to start over)")
@@ -36,21 +40,37 @@ public struct ServerAdministration: Sendable {
         let serverCertificate = try authority.issue(.server(commonName: serverName, dnsNames: [serverName], lifetime: certificateLifetime), publicKey: serverKey.publicKey)
         try TLSIdentity(certificateChain: [serverCertificate], privateKey: serverKey)
             .write(certificatePath: self.paths.serverCertificate, keyPath: self.paths.serverKey)
-        try self.store.saveConfiguration(ServerConfiguration(serverName: serverName, dotListen: dotListen, routerAddress: routerAddress))
-        try self.store.saveZones([:])
-        try self.store.saveEndpoints([:])
+        let apiKey = P256.Signing.PrivateKey()
+        let apiIPs = [apiAddress.ipAddress].compactMap { $0 }.filter { $0 != "0.0.0.0" && $0 != "::" }
+        let apiCertificate = try authority.issue(.server(commonName: serverName, dnsNames: [serverName], ipAddresses: apiIPs, lifetime: certificateLifetime), publicKey: apiKey.publicKey)
+        try TLSIdentity(certificateChain: [apiCertificate], privateKey: apiKey)
+            .write(certificatePath: self.paths.apiCertificate, keyPath: self.paths.apiKey)
+        _ = try SigningKeyFile.loadOrCreate(self.paths.configSigningKey)
+        _ = try SigningKeyFile.loadOrCreate(self.paths.tokenSigningKey)
+        var configuration = ServerConfiguration(serverName: serverName, dotListen: dotListen, apiListen: apiListen, routerAddress: routerAddress)
+        configuration.apiAdvertise = apiAdvertise
+        try self.store.saveConfiguration(configuration)
+        _ = try Registry(path: self.paths.registry)
+    }
+
+    /// The registry, opened (and migrated) for one operation.
+    public func registry() throws -> Registry {
+        guard FileManager.default.fileExists(atPath: self.paths.configuration) else {
+            throw ZoneError.unreadable(path: self.paths.configuration, reason: "missing; run 'ztserver init' first")
+        }
+        return try Registry(path: self.paths.registry)
     }
 
     // MARK: zones
 
-    public func zones() throws -> [String: ZoneDefinition] { try self.store.loadZones() }
+    public func zones() throws -> [String: ZoneDefinition] { try self.registry().zones() }
 
     /// Adds a zone. Without records, the apex answers A with the router's address.
     public func addZone(_ name: String, records: [String], allow: [String], serviceCommonName: String?) throws {
         let configuration = try self.store.loadConfiguration()
-        var zones = try self.store.loadZones()
+        let registry = try self.registry()
         let key = try self.canonicalZoneName(name)
-        guard zones[key] == nil else { throw ZoneError.zoneExists(key) }
+        guard try registry.zones()[key] == nil else { throw ZoneError.zoneExists(key) }
         var recordMap: [String: [String]] = [:]
         for entry in records {
             // "OWNER TYPE DATA", e.g. "db A 203.0.113.50" or "@ TXT hello".
@@ -66,36 +86,31 @@ public struct ServerAdministration: Sendable {
         let definition = ZoneDefinition(records: recordMap, serviceCommonName: serviceCommonName, allowedEndpoints: allow)
         // Compile before writing: a bad record is refused and nothing changes.
         _ = try CompiledZone(name: key, definition: definition, defaultTTL: configuration.privateTTL, serial: 1)
-        zones[key] = definition
-        try self.store.saveZones(zones)
+        try registry.putZone(key, definition)
     }
 
     /// Lets `commonName` resolve names in the zone.
     public func allow(zone name: String, commonName: String) throws {
         try Self.validateCommonName(commonName)
-        var zones = try self.store.loadZones()
+        let registry = try self.registry()
         let key = try self.canonicalZoneName(name)
-        guard var zone = zones[key] else { throw ZoneError.unknownZone(key) }
+        guard var zone = try registry.zones()[key] else { throw ZoneError.unknownZone(key) }
         if !zone.allowedEndpoints.contains(commonName) { zone.allowedEndpoints.append(commonName) }
-        zones[key] = zone
-        try self.store.saveZones(zones)
+        try registry.putZone(key, zone)
     }
 
     /// Takes `commonName` off the zone's allow list.
     public func disallow(zone name: String, commonName: String) throws {
-        var zones = try self.store.loadZones()
+        let registry = try self.registry()
         let key = try self.canonicalZoneName(name)
-        guard var zone = zones[key] else { throw ZoneError.unknownZone(key) }
+        guard var zone = try registry.zones()[key] else { throw ZoneError.unknownZone(key) }
         zone.allowedEndpoints.removeAll { $0 == commonName }
-        zones[key] = zone
-        try self.store.saveZones(zones)
+        try registry.putZone(key, zone)
     }
 
     public func removeZone(_ name: String) throws {
-        var zones = try self.store.loadZones()
         let key = try self.canonicalZoneName(name)
-        guard zones.removeValue(forKey: key) != nil else { throw ZoneError.unknownZone(key) }
-        try self.store.saveZones(zones)
+        guard try self.registry().removeZone(key) else { throw ZoneError.unknownZone(key) }
     }
 
     private func canonicalZoneName(_ name: String) throws -> String {
@@ -114,7 +129,7 @@ public struct ServerAdministration: Sendable {
 
     // MARK: endpoints
 
-    public func endpoints() throws -> [String: EndpointRecord] { try self.store.loadEndpoints() }
+    public func endpoints() throws -> [String: EndpointRecord] { try self.registry().endpoints() }
 
     /// Offline issuance: makes a key and a client certificate for `commonName`, writes
     /// `<cn>.key` (0600), `<cn>.pem` and `ca.pem` into `outputDirectory` (0700), and registers the
@@ -124,29 +139,42 @@ public struct ServerAdministration: Sendable {
         try Self.validateCommonName(commonName)
         guard lifetime >= 60 else { throw AdministrationError.invalid("certificate lifetime must be at least 60 seconds") }
         let authority = try CertificateAuthority.load(certificatePath: self.paths.caCertificate, keyPath: self.paths.caKey)
-        var endpoints = try self.store.loadEndpoints()
+        let registry = try self.registry()
         let key = P256.Signing.PrivateKey()
         let certificate = try authority.issue(.client(commonName: commonName, lifetime: lifetime), publicKey: key.publicKey)
         try SecureDirectory.ensure(path: outputDirectory)
         let files = (certificate: "\(outputDirectory)/\(commonName).pem", key: "\(outputDirectory)/\(commonName).key", ca: "\(outputDirectory)/ca.pem")
         try TLSIdentity(certificateChain: [certificate], privateKey: key).write(certificatePath: files.certificate, keyPath: files.key)
         try AtomicFile.write(try PEMCodec.encode(certificate: authority.certificate), to: files.ca, mode: 0o644)
-        var record = endpoints[commonName] ?? EndpointRecord(commonName: commonName, kind: kind)
-        record.kind = kind
-        record.status = .active
-        record.certificateSerial = certificate.serialNumber.bytes.map { String(format: "%02x", $0) }.joined()
-        record.certificateNotAfter = certificate.notValidAfter
-        endpoints[commonName] = record
-        try self.store.saveEndpoints(endpoints)
+        try registry.recordIssued(commonName, kind: kind, serial: EnrollmentService.serial(certificate), notAfter: certificate.notValidAfter)
         return files
     }
 
     /// Marks the endpoint revoked: its connections are closed and new ones refused.
     public func revokeEndpoint(_ commonName: String) throws {
-        var endpoints = try self.store.loadEndpoints()
-        guard endpoints[commonName] != nil else { throw AdministrationError.invalid("no endpoint named '\(commonName)'") }
-        endpoints[commonName]?.status = .revoked
-        try self.store.saveEndpoints(endpoints)
+        guard try self.registry().revoke(commonName) else { throw AdministrationError.invalid("no endpoint named '\(commonName)'") }
+    }
+
+    // MARK: tokens
+
+    /// Makes a one-time enrollment token (JWT, ES256) for `name`, records its id, and returns it.
+    /// It carries the API URL and the CA fingerprint the agent pins.
+    public func createToken(name: String, kind: EndpointRecord.Kind, lifetime: TimeInterval? = nil, now: Date = Date()) async throws -> String {
+        try Self.validateCommonName(name)
+        let configuration = try self.store.loadConfiguration()
+        let ttl = lifetime ?? TimeInterval(configuration.tokenLifetimeSeconds)
+        guard ttl >= 1 else { throw AdministrationError.invalid("token lifetime must be positive") }
+        let authority = try CertificateAuthority.load(certificatePath: self.paths.caCertificate, keyPath: self.paths.caKey)
+        let signers = try await ServerSigners.make(
+            configKey: try SigningKeyFile.loadOrCreate(self.paths.configSigningKey),
+            tokenKey: try SigningKeyFile.loadOrCreate(self.paths.tokenSigningKey)
+        )
+        let claims = EnrollmentTokenClaims(
+            subject: name, kind: kind.rawValue, tokenID: UUID().uuidString.lowercased(), issuedAt: now,
+            expiresAt: now.addingTimeInterval(ttl), apiURL: configuration.apiURL, caFingerprint: authority.fingerprintSHA256
+        )
+        try self.registry().insertToken(id: claims.tokenID, name: name, kind: kind, expiresAt: claims.expiresAt, now: now)
+        return try await signers.signToken(claims)
     }
 
     /// CNs are identities and file names: 1-64 of [A-Za-z0-9._-], not starting with a dot.

@@ -3,6 +3,8 @@ import NIOCore
 /// Where a started server actually listens (ports resolved when 0 was asked for).
 public struct ServerBoundAddresses: Sendable {
     public var dot: SocketAddress
+    /// The enrollment API (HTTPS).
+    public var api: SocketAddress
     public var plainUDP: [SocketAddress]
     public var plainTCP: [SocketAddress]
 }

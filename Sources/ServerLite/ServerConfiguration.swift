@@ -4,9 +4,15 @@ public struct ServerConfiguration: Codable, Sendable, Hashable {
     public var serverName: String
     /// DoT listen address, "IP:PORT" ("[v6]:PORT" for IPv6). Default 127.0.0.1:853.
     public var dotListen: String
+    /// The DoT address agents are told to use (signed config); dotListen when nil.
+    public var dotAdvertise: String?
     /// Plain DNS (UDP+TCP) listeners, off unless listed. Plain clients have no identity, so they
     /// never see private zones. Meant for testing the forwarder.
     public var plainListen: [String]
+    /// The enrollment and admin API (HTTPS), "IP:PORT". Default 127.0.0.1:5001.
+    public var apiListen: String
+    /// The API address written into tokens and configs (https://THIS); apiListen when nil.
+    public var apiAdvertise: String?
     /// The TLS router's address: what private names resolve to by default.
     public var routerAddress: String
     /// Upstream for names outside private zones.
@@ -25,32 +31,85 @@ public struct ServerConfiguration: Codable, Sendable, Hashable {
     public var upstreamTimeoutSeconds: Double
     /// TTL of private answers, in seconds.
     public var privateTTL: UInt32
+    /// Lifetime of endpoint certificates (days by default; down to 60 s for tests).
+    public var endpointCertificateLifetimeSeconds: Int
+    /// Lifetime of a signed config.
+    public var configLifetimeSeconds: Int
+    /// How often agents fetch a new config.
+    public var configRefreshSeconds: Int
+    /// Agents renew at this fraction of their certificate's lifetime.
+    public var renewAtFraction: Double
+    /// Default lifetime of enrollment tokens.
+    public var tokenLifetimeSeconds: Int
 
     public init(
         serverName: String,
         dotListen: String = "127.0.0.1:853",
         plainListen: [String] = [],
+        apiListen: String = "127.0.0.1:5001",
         routerAddress: String = "127.0.0.1",
         upstreamMode: UpstreamMode = .refuse,
-        upstreamServers: [String] = [],
-        upstreamServerName: String? = nil,
-        upstreamCAFile: String? = nil,
-        idleTimeoutSeconds: Int = 30,
-        maximumConnections: Int = 4096,
-        upstreamTimeoutSeconds: Double = 2.5,
-        privateTTL: UInt32 = 60
+        upstreamServers: [String] = []
     ) {
         self.serverName = serverName
         self.dotListen = dotListen
+        self.dotAdvertise = nil
         self.plainListen = plainListen
+        self.apiListen = apiListen
+        self.apiAdvertise = nil
         self.routerAddress = routerAddress
         self.upstreamMode = upstreamMode
         self.upstreamServers = upstreamServers
-        self.upstreamServerName = upstreamServerName
-        self.upstreamCAFile = upstreamCAFile
-        self.idleTimeoutSeconds = idleTimeoutSeconds
-        self.maximumConnections = maximumConnections
-        self.upstreamTimeoutSeconds = upstreamTimeoutSeconds
-        self.privateTTL = privateTTL
+        self.upstreamServerName = nil
+        self.upstreamCAFile = nil
+        self.idleTimeoutSeconds = 30
+        self.maximumConnections = 4096
+        self.upstreamTimeoutSeconds = 2.5
+        self.privateTTL = 60
+        self.endpointCertificateLifetimeSeconds = 7 * 86_400
+        self.configLifetimeSeconds = 30 * 86_400
+        self.configRefreshSeconds = 300
+        self.renewAtFraction = 2.0 / 3.0
+        self.tokenLifetimeSeconds = 86_400
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(serverName: try c.decode(String.self, forKey: .serverName))
+        self.dotListen = try c.decodeIfPresent(String.self, forKey: .dotListen) ?? self.dotListen
+        self.dotAdvertise = try c.decodeIfPresent(String.self, forKey: .dotAdvertise)
+        self.plainListen = try c.decodeIfPresent([String].self, forKey: .plainListen) ?? []
+        self.apiListen = try c.decodeIfPresent(String.self, forKey: .apiListen) ?? self.apiListen
+        self.apiAdvertise = try c.decodeIfPresent(String.self, forKey: .apiAdvertise)
+        self.routerAddress = try c.decodeIfPresent(String.self, forKey: .routerAddress) ?? self.routerAddress
+        self.upstreamMode = try c.decodeIfPresent(UpstreamMode.self, forKey: .upstreamMode) ?? .refuse
+        self.upstreamServers = try c.decodeIfPresent([String].self, forKey: .upstreamServers) ?? []
+        self.upstreamServerName = try c.decodeIfPresent(String.self, forKey: .upstreamServerName)
+        self.upstreamCAFile = try c.decodeIfPresent(String.self, forKey: .upstreamCAFile)
+        self.idleTimeoutSeconds = try c.decodeIfPresent(Int.self, forKey: .idleTimeoutSeconds) ?? self.idleTimeoutSeconds
+        self.maximumConnections = try c.decodeIfPresent(Int.self, forKey: .maximumConnections) ?? self.maximumConnections
+        self.upstreamTimeoutSeconds = try c.decodeIfPresent(Double.self, forKey: .upstreamTimeoutSeconds) ?? self.upstreamTimeoutSeconds
+        self.privateTTL = try c.decodeIfPresent(UInt32.self, forKey: .privateTTL) ?? self.privateTTL
+        self.endpointCertificateLifetimeSeconds = try c.decodeIfPresent(Int.self, forKey: .endpointCertificateLifetimeSeconds) ?? self.endpointCertificateLifetimeSeconds
+        self.configLifetimeSeconds = try c.decodeIfPresent(Int.self, forKey: .configLifetimeSeconds) ?? self.configLifetimeSeconds
+        self.configRefreshSeconds = try c.decodeIfPresent(Int.self, forKey: .configRefreshSeconds) ?? self.configRefreshSeconds
+        self.renewAtFraction = try c.decodeIfPresent(Double.self, forKey: .renewAtFraction) ?? self.renewAtFraction
+        self.tokenLifetimeSeconds = try c.decodeIfPresent(Int.self, forKey: .tokenLifetimeSeconds) ?? self.tokenLifetimeSeconds
+    }
+
+    /// The DoT address agents use.
+    public var advertisedDoT: String { self.dotAdvertise ?? self.dotListen }
+    /// The API's base URL, https://IP:PORT.
+    public var apiURL: String {
+        let address = self.apiAdvertise ?? self.apiListen
+        return "https://\(address)"
+    }
+
+    /// Checks the settings that could make agents misbehave.
+    public func validate() throws {
+        guard self.endpointCertificateLifetimeSeconds >= 60 else { throw AdministrationError.invalid("endpointCertificateLifetimeSeconds must be at least 60") }
+        guard self.renewAtFraction > 0.1, self.renewAtFraction < 0.95 else { throw AdministrationError.invalid("renewAtFraction must be between 0.1 and 0.95") }
+        guard self.configRefreshSeconds >= 1 else { throw AdministrationError.invalid("configRefreshSeconds must be at least 1") }
+        guard self.configLifetimeSeconds >= 300 else { throw AdministrationError.invalid("configLifetimeSeconds must be at least 300") }
     }
 }

@@ -12,6 +12,13 @@ public struct ServerPaths: Sendable {
     public var serverCertificate: String { "\(self.directory)/server.pem" }
     public var serverKey: String { "\(self.directory)/server.key" }
     public var configuration: String { "\(self.directory)/server.json" }
-    public var zones: String { "\(self.directory)/zones.json" }
-    public var endpoints: String { "\(self.directory)/endpoints.json" }
+    /// The registry database (endpoints, tokens, zones, routes, config version).
+    public var registry: String { "\(self.directory)/registry.sqlite" }
+    /// Signs agents' configs; agents pin its public key at enrollment.
+    public var configSigningKey: String { "\(self.directory)/config-signing.key" }
+    /// Signs enrollment tokens.
+    public var tokenSigningKey: String { "\(self.directory)/token-signing.key" }
+    /// The enrollment API's certificate (SANs: server name and the API address).
+    public var apiCertificate: String { "\(self.directory)/api.pem" }
+    public var apiKey: String { "\(self.directory)/api.key" }
 }

@@ -1,10 +1,8 @@
 import CertStore
 import Foundation
 
-/// Reads and writes the server's zones.json and endpoints.json (atomically, 0600), and compiles
-/// them into a ``ServerStateSnapshot``.
-///
-/// The CLI and the running server share these files; the server reloads them when they change.
+/// Reads and writes server.json, and compiles the registry's zones and endpoints into a
+/// ``ServerStateSnapshot``.
 public struct ServerStateStore: Sendable {
     public let paths: ServerPaths
 
@@ -12,76 +10,34 @@ public struct ServerStateStore: Sendable {
         self.paths = paths
     }
 
-    // MARK: Zones
-
-    public func loadZones() throws -> [String: ZoneDefinition] {
-        try self.load([String: ZoneDefinition].self, from: self.paths.zones) ?? [:]
-    }
-
-    public func saveZones(_ zones: [String: ZoneDefinition]) throws {
-        try self.save(zones, to: self.paths.zones)
-    }
-
-    // MARK: Endpoints
-
-    public func loadEndpoints() throws -> [String: EndpointRecord] {
-        try self.load([String: EndpointRecord].self, from: self.paths.endpoints) ?? [:]
-    }
-
-    public func saveEndpoints(_ endpoints: [String: EndpointRecord]) throws {
-        try self.save(endpoints, to: self.paths.endpoints)
-    }
-
-    // MARK: Configuration
-
     public func loadConfiguration() throws -> ServerConfiguration {
-        guard let configuration = try self.load(ServerConfiguration.self, from: self.paths.configuration) else {
+        guard FileManager.default.fileExists(atPath: self.paths.configuration) else {
             throw ZoneError.unreadable(path: self.paths.configuration, reason: "missing; run 'ztserver init' first")
         }
-        return configuration
+        do {
+            let data = try Data(contentsOf: URL(fileURLWithPath: self.paths.configuration))
+            return try JSONDecoder.server.decode(ServerConfiguration.self, from: data)
+        } catch {
+            throw ZoneError.unreadable(path: self.paths.configuration, reason: "\(error)")
+        }
     }
 
     public func saveConfiguration(_ configuration: ServerConfiguration) throws {
-        try self.save(configuration, to: self.paths.configuration)
+        let data = try JSONEncoder.server.encode(configuration)
+        try AtomicFile.write(Array(data) + [UInt8(ascii: "\n")], to: self.paths.configuration, mode: 0o600)
     }
 
-    // MARK: Snapshot
-
-    /// Compiles zones and endpoints. Throws on the first bad zone, naming it, so a broken edit
-    /// never replaces a good state.
-    public func snapshot(defaultTTL: UInt32) throws -> ServerStateSnapshot {
-        let definitions = try self.loadZones()
-        let endpoints = try self.loadEndpoints()
-        let serial = UInt32(truncatingIfNeeded: Int(Date().timeIntervalSince1970))
+    /// Compiles zones and endpoints. Throws on the first bad zone, naming it, so a broken state
+    /// never replaces a good one.
+    public func snapshot(registry: Registry, defaultTTL: UInt32) throws -> ServerStateSnapshot {
+        let definitions = try registry.zones()
+        let endpoints = try registry.endpoints()
+        let serial = UInt32(truncatingIfNeeded: try registry.stateVersion())
         var zones: [CompiledZone] = []
         for (name, definition) in definitions {
             zones.append(try CompiledZone(name: name, definition: definition, defaultTTL: defaultTTL, serial: serial))
         }
         return ServerStateSnapshot(zones: zones, endpoints: endpoints)
-    }
-
-    /// Modification times of the state files, to notice edits.
-    public func fingerprint() -> [Date?] {
-        [self.paths.zones, self.paths.endpoints].map { path in
-            (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date
-        }
-    }
-
-    // MARK: Files
-
-    private func load<T: Decodable>(_ type: T.Type, from path: String) throws -> T? {
-        guard FileManager.default.fileExists(atPath: path) else { return nil }
-        do {
-            let data = try Data(contentsOf: URL(fileURLWithPath: path))
-            return try JSONDecoder.server.decode(T.self, from: data)
-        } catch {
-            throw ZoneError.unreadable(path: path, reason: "\(error)")
-        }
-    }
-
-    private func save<T: Encodable>(_ value: T, to path: String) throws {
-        let data = try JSONEncoder.server.encode(value)
-        try AtomicFile.write(Array(data) + [UInt8(ascii: "\n")], to: path, mode: 0o600)
     }
 }
 

@@ -11,34 +11,42 @@ import NIOCore
 import NIOExtras
 import NIOPosix
 import NIOSSL
+import Hummingbird
+import HummingbirdTLS
 import ServiceLifecycle
 
 /// The server: DoT with mutual TLS and CN ACLs over private zones, public names upstream,
-/// optional plain listeners for tests. State lives in ``ServerPaths``; edits to zones.json and
-/// endpoints.json are picked up within a second, and revoking an endpoint closes its open
-/// connections.
+/// optional plain listeners for tests, and the enrollment API (HTTPS). State lives in
+/// ``ServerPaths`` and the registry; changes made by the CLI are picked up within the reload
+/// interval, and revoking an endpoint closes its open connections and refuses new handshakes.
 public final class ZTServer: Service, Sendable {
     public let configuration: ServerConfiguration
     public let resolver: ServerQueryResolver
-    public let registry = ConnectionRegistry()
+    public let connections = ConnectionRegistry()
     private let paths: ServerPaths
     private let store: ServerStateStore
+    public let registry: Registry
     private let tlsContext: NIOSSLContext
+    private let verifier: ClientCertificateVerifier
+    public let enrollment: EnrollmentService
+    private let apiTLS: TLSConfiguration
+    private let apiTask = NIOLockedValueBox<Task<Void, Error>?>(nil)
     private let upstream: (any DNSUpstream)?
     private let group: EventLoopGroup
     private let logger: Logger
     private let channels = NIOLockedValueBox<[Channel]>([])
     private let reloadTask = NIOLockedValueBox<RepeatedTask?>(nil)
-    private let lastFingerprint = NIOLockedValueBox<[Date?]>([])
+    private let lastStateVersion = NIOLockedValueBox<Int64>(0)
     private let reloadInterval: TimeAmount
 
     /// Loads configuration, keys and state from `paths`.
     /// - Parameter adjust: changes to the stored configuration for this run (listen addresses in tests, flags).
-    public init(paths: ServerPaths, group: EventLoopGroup, logger: Logger = Logger(label: "ztserver"), reloadInterval: TimeAmount = .seconds(1), adjust: (inout ServerConfiguration) -> Void = { _ in }) throws {
+    public init(paths: ServerPaths, group: EventLoopGroup, logger: Logger = Logger(label: "ztserver"), reloadInterval: TimeAmount = .milliseconds(250), adjust: (inout ServerConfiguration) -> Void = { _ in }) async throws {
         self.paths = paths
         self.store = ServerStateStore(paths: paths)
         var configuration = try self.store.loadConfiguration()
         adjust(&configuration)
+        try configuration.validate()
         self.configuration = configuration
         self.group = group
         self.logger = logger
@@ -47,14 +55,21 @@ public final class ZTServer: Service, Sendable {
         try SecureDirectory.check(path: paths.directory)
         let identity = try TLSIdentity.load(certificatePath: paths.serverCertificate, keyPath: paths.serverKey)
         let authority = try TrustAnchors.load(path: paths.caCertificate)
+        let certificateAuthority = try CertificateAuthority.load(certificatePath: paths.caCertificate, keyPath: paths.caKey)
         var tls = TLSConfiguration.makeServerConfiguration(
             certificateChain: try identity.nioCertificateChain().map { .certificate($0) },
             privateKey: .privateKey(try identity.nioPrivateKey())
         )
         tls.minimumTLSVersion = .tlsv13
-        tls.certificateVerification = .noHostnameVerification  // a client certificate is required and must chain to the CA
+        // A client certificate is required; ClientCertificateVerifier checks chain, EKU and registry.
+        tls.certificateVerification = .noHostnameVerification
         tls.trustRoots = .certificates(try TrustAnchors.nioCertificates(authority))
         self.tlsContext = try NIOSSLContext(configuration: tls)
+        let apiIdentity = try TLSIdentity.load(certificatePath: paths.apiCertificate, keyPath: paths.apiKey)
+        self.apiTLS = EnrollmentAPI.tlsConfiguration(
+            identity: (try apiIdentity.nioCertificateChain(), try apiIdentity.nioPrivateKey()),
+            trustRoots: try TrustAnchors.nioCertificates(authority)
+        )
 
         let timeout = TimeAmount.nanoseconds(Int64(configuration.upstreamTimeoutSeconds * 1_000_000_000))
         switch configuration.upstreamMode {
@@ -74,10 +89,21 @@ public final class ZTServer: Service, Sendable {
                 group: group, logger: logger
             )
         }
-        let snapshot = try self.store.snapshot(defaultTTL: configuration.privateTTL)
-        self.resolver = ServerQueryResolver(snapshot: snapshot, upstream: self.upstream, upstreamTimeout: timeout, logger: logger)
-        let fingerprint = self.store.fingerprint()
-        self.lastFingerprint.withLockedValue { $0 = fingerprint }
+        self.registry = try Registry(path: paths.registry)
+        let version = try self.registry.stateVersion()
+        let snapshot = try self.store.snapshot(registry: self.registry, defaultTTL: configuration.privateTTL)
+        let resolver = ServerQueryResolver(snapshot: snapshot, upstream: self.upstream, upstreamTimeout: timeout, logger: logger)
+        self.resolver = resolver
+        self.lastStateVersion.withLockedValue { $0 = version }
+        self.verifier = ClientCertificateVerifier(authority: certificateAuthority.certificate) { resolver.snapshot }
+        let signers = try await ServerSigners.make(
+            configKey: try SigningKeyFile.loadOrCreate(paths.configSigningKey),
+            tokenKey: try SigningKeyFile.loadOrCreate(paths.tokenSigningKey)
+        )
+        self.enrollment = EnrollmentService(
+            registry: self.registry, authority: certificateAuthority, signers: signers, configuration: configuration,
+            snapshot: { resolver.snapshot }, logger: logger
+        )
     }
 
     /// The server's counters.
@@ -98,12 +124,14 @@ public final class ZTServer: Service, Sendable {
                 udp.append(try await self.bindPlainUDP(udpAddress))
                 tcp.append(tcpAddress)
             }
+            let api = try await self.startAPI(try HostPort.parse(self.configuration.apiListen, defaultPort: 5001))
             self.startReloading()
             self.logger.info("ztserver listening", metadata: [
+                "api": "\(api)",
                 "dot": "\(dot)", "plain_udp": "\(udp)", "plain_tcp": "\(tcp)", "zones": "\(self.resolver.snapshot.zones.count)",
                 "upstream": "\(self.configuration.upstreamMode.rawValue)",
             ])
-            return ServerBoundAddresses(dot: dot, plainUDP: udp, plainTCP: tcp)
+            return ServerBoundAddresses(dot: dot, api: api, plainUDP: udp, plainTCP: tcp)
         } catch {
             await self.stop()
             throw error
@@ -118,7 +146,11 @@ public final class ZTServer: Service, Sendable {
             return channels
         }
         for channel in channels { try? await channel.close() }
-        self.registry.closeAll { _ in true }
+        self.connections.closeAll { _ in true }
+        if let task = self.apiTask.withLockedValue({ task -> Task<Void, Error>? in defer { task = nil }; return task }) {
+            task.cancel()
+            _ = try? await task.value
+        }
         (self.upstream as? DoTUpstreamPool)?.shutdown()
     }
 
@@ -126,7 +158,7 @@ public final class ZTServer: Service, Sendable {
     /// Prints `ztserver listening dot=IP:PORT [plain=IP:PORT …]` on standard output once bound.
     public func run() async throws {
         let bound = try await self.start()
-        var line = "ztserver listening dot=\(bound.dot.ipAddress ?? "?"):\(bound.dot.port ?? 0)"
+        var line = "ztserver listening dot=\(bound.dot.ipAddress ?? "?"):\(bound.dot.port ?? 0) api=\(bound.api.ipAddress ?? "?"):\(bound.api.port ?? 0)"
         for address in bound.plainTCP { line += " plain=\(address.ipAddress ?? "?"):\(address.port ?? 0)" }
         print(line)
         fflush(nil)
@@ -139,9 +171,9 @@ public final class ZTServer: Service, Sendable {
     @discardableResult
     public func reload() -> Bool {
         do {
-            let snapshot = try self.store.snapshot(defaultTTL: self.configuration.privateTTL)
+            let snapshot = try self.store.snapshot(registry: self.registry, defaultTTL: self.configuration.privateTTL)
             self.resolver.replace(snapshot)
-            let closed = self.registry.closeAll { !snapshot.isActive($0) }
+            let closed = self.connections.closeAll { !snapshot.isActive($0) }
             self.logger.info("state reloaded", metadata: ["zones": "\(snapshot.zones.count)", "endpoints": "\(snapshot.endpoints.count)", "connections_closed": "\(closed)"])
             return true
         } catch {
@@ -152,21 +184,47 @@ public final class ZTServer: Service, Sendable {
 
     private func startReloading() {
         let task = self.group.next().scheduleRepeatedTask(initialDelay: self.reloadInterval, delay: self.reloadInterval) { _ in
-            let fingerprint = self.store.fingerprint()
-            let changed = self.lastFingerprint.withLockedValue { last -> Bool in
-                defer { last = fingerprint }
-                return last != fingerprint
+            guard let version = try? self.registry.stateVersion() else { return }
+            let changed = self.lastStateVersion.withLockedValue { last -> Bool in
+                defer { last = version }
+                return last != version
             }
             if changed { self.reload() }
         }
         self.reloadTask.withLockedValue { $0 = task }
     }
 
+    private func startAPI(_ address: SocketAddress) async throws -> SocketAddress {
+        guard let host = address.ipAddress, let port = address.port else { throw HostPortError.invalid("\(address)") }
+        let (stream, continuation) = AsyncStream.makeStream(of: SocketAddress?.self)
+        let application = Application(
+            router: EnrollmentAPI.router(service: self.enrollment, logger: self.logger),
+            server: try .tls(.http1(), tlsConfiguration: self.apiTLS),
+            configuration: .init(address: .hostname(host, port: port), serverName: nil),
+            onServerRunning: { channel in
+                continuation.yield(channel.localAddress)
+                continuation.finish()
+            },
+            eventLoopGroupProvider: .shared(self.group),
+            logger: self.logger
+        )
+        let task = Task {
+            defer { continuation.finish() }
+            try await application.run()
+        }
+        self.apiTask.withLockedValue { $0 = task }
+        for await bound in stream {
+            if let bound { return bound }
+        }
+        throw ServerStartError.apiFailed(address: "\(address)", reason: (try? await task.value).map { "\($0)" } ?? "could not bind")
+    }
+
     private func bindDoT(_ address: SocketAddress) async throws -> SocketAddress {
         let context = self.tlsContext
         let resolver = self.resolver
-        let registry = self.registry
+        let connections = self.connections
         let logger = self.logger
+        let verifier = self.verifier
         let idle = TimeAmount.seconds(Int64(max(1, self.configuration.idleTimeoutSeconds)))
         let maximum = self.configuration.maximumConnections
         let statistics = self.statistics
@@ -176,17 +234,24 @@ public final class ZTServer: Service, Sendable {
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { channel in
                 statistics.tlsConnectionsAccepted.wrappingAdd(1, ordering: .relaxed)
-                if registry.count >= maximum {
+                if connections.count >= maximum {
                     logger.warning("connection cap reached, closing new connection")
                     return channel.close()
                 }
                 return channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandlers([
-                        NIOSSLServerHandler(context: context),
+                        NIOSSLServerHandler(context: context, customVerificationCallback: verifier.callback { reason, commonName in
+                            switch reason {
+                            case "endpoint revoked": statistics.connectionsRefusedRevoked.wrappingAdd(1, ordering: .relaxed)
+                            case "unknown endpoint": statistics.connectionsRefusedUnknownEndpoint.wrappingAdd(1, ordering: .relaxed)
+                            default: statistics.connectionsRefusedNoCertificate.wrappingAdd(1, ordering: .relaxed)
+                            }
+                            logger.notice("refused connection: \(reason)", metadata: ["cn": "\(commonName ?? "-")", "peer": "\(channel.remoteAddress.map { "\($0)" } ?? "-")"])
+                        }),
                         IdleStateHandler(readTimeout: idle),
                         ByteToMessageHandler(LengthFieldBasedFrameDecoder(lengthFieldBitLength: .twoBytes)),
                         LengthFieldPrepender(lengthFieldBitLength: .twoBytes),
-                        DoTConnectionHandler(resolver: resolver, registry: registry, logger: logger),
+                        DoTConnectionHandler(resolver: resolver, registry: connections, logger: logger),
                     ])
                 }
             }

@@ -3,6 +3,7 @@ import DNSWire
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
+import Synchronization
 
 /// The stub's resolver core, independent of sockets: bytes of a query in, bytes of a reply out.
 ///
@@ -23,6 +24,7 @@ public final class StubQueryProcessor: Sendable {
     private let configuration: StubConfiguration
     private let inFlight = NIOLockedValueBox<[DNSCacheKey: [Waiter]]>([:])
     private let logger: Logger
+    private let staleAllowed = Atomic<Bool>(true)
     /// The stub's counters.
     public let statistics: StubStatistics
 
@@ -42,6 +44,14 @@ public final class StubQueryProcessor: Sendable {
     /// Sends later cache misses to `upstream`; queries already in flight finish where they are.
     public func replaceUpstream(_ upstream: any DNSUpstream) {
         self.upstreamBox.withLockedValue { $0 = upstream }
+    }
+
+    /// Whether expired answers may be served when upstream fails (RFC 8767). Turned off when the
+    /// server refuses this endpoint's identity: what it learned with that identity must not
+    /// outlive the refusal.
+    public var servesStale: Bool {
+        get { self.staleAllowed.load(ordering: .relaxed) }
+        set { self.staleAllowed.store(newValue, ordering: .relaxed) }
     }
 
     /// Answers one query received on `transport`. `loop` is where a later answer completes.
@@ -124,7 +134,8 @@ public final class StubQueryProcessor: Sendable {
                 self.statistics.upstreamFailures.wrappingAdd(1, ordering: .relaxed)
                 let stale: DNSMessage?
                 switch self.cache.lookup(key) {
-                case .fresh(let message), .stale(let message): stale = message
+                case .fresh(let message): stale = message
+                case .stale(let message): stale = self.servesStale ? message : nil
                 case .miss: stale = nil
                 }
                 if stale != nil {

@@ -62,8 +62,9 @@ public struct ServerFixture: Sendable {
     public func startServer(group: EventLoopGroup, reloadInterval: TimeAmount = .milliseconds(200), adjust: @escaping (inout ServerConfiguration) -> Void = { _ in }) async throws -> (server: ZTServer, addresses: ServerBoundAddresses) {
         var logger = Logger(label: "test.ztserver")
         logger.logLevel = .warning
-        let server = try ZTServer(paths: self.paths, group: group, logger: logger, reloadInterval: reloadInterval) { configuration in
+        let server = try await ZTServer(paths: self.paths, group: group, logger: logger, reloadInterval: reloadInterval) { configuration in
             configuration.dotListen = "127.0.0.1:0"
+            configuration.apiListen = "127.0.0.1:0"
             adjust(&configuration)
         }
         let addresses = try await server.start()

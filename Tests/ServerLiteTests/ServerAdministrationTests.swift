@@ -22,14 +22,16 @@ import TestSupport
         let fixture = try ServerFixture()
         defer { fixture.remove() }
         try fixture.administration.addZone("corp.test", records: ["db A 192.0.2.1"], allow: ["laptop"], serviceCommonName: nil)
-        let before = try Data(contentsOf: URL(fileURLWithPath: fixture.paths.zones))
+        let before = try fixture.administration.zones()
+        let versionBefore = try fixture.administration.registry().stateVersion()
         #expect(throws: ZoneError.self) { try fixture.administration.addZone("bad.test", records: ["db A 999.0.0.1"], allow: [], serviceCommonName: nil) }
         #expect(throws: ZoneError.self) { try fixture.administration.addZone("corp.test", records: [], allow: [], serviceCommonName: nil) }
         #expect(throws: ZoneError.self) { try fixture.administration.addZone("bad..name", records: [], allow: [], serviceCommonName: nil) }
         #expect(throws: ZoneError.self) { try fixture.administration.addZone(".", records: [], allow: [], serviceCommonName: nil) }
         #expect(throws: AdministrationError.self) { try fixture.administration.addZone("ok.test", records: [], allow: ["bad cn/../x"], serviceCommonName: nil) }
         #expect(throws: ZoneError.self) { try fixture.administration.allow(zone: "missing.test", commonName: "laptop") }
-        #expect(try Data(contentsOf: URL(fileURLWithPath: fixture.paths.zones)) == before)
+        #expect(try fixture.administration.zones() == before)
+        #expect(try fixture.administration.registry().stateVersion() == versionBefore, "a refused change wrote nothing")
     }
 
     @Test func defaultZoneRecordIsTheRouter() throws {

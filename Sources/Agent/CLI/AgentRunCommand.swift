@@ -8,7 +8,10 @@ struct AgentRunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "run", abstract: "Run the stub until SIGTERM or SIGINT.")
 
     @Option(help: "Agent configuration file (JSON).")
-    var config: String = "/etc/ztagent/agent.json"
+    var config: String?
+
+    @Option(help: "State directory of an enrolled agent (instead of a configuration file).")
+    var state: String?
 
     @Option(help: "Override the listen addresses (IP:PORT, repeatable).")
     var listen: [String] = []
@@ -27,11 +30,17 @@ struct AgentRunCommand: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "ztagent")
-        var configuration = try AgentConfiguration.load(path: self.config)
+        var configuration: AgentConfiguration
+        if let state = self.state, self.config == nil {
+            configuration = AgentConfiguration(state: state)
+        } else {
+            configuration = try AgentConfiguration.load(path: self.config ?? "/etc/ztagent/agent.json")
+            if let state = self.state { configuration.state = state }
+        }
         if !self.listen.isEmpty { configuration.listen = self.listen }
         if self.allowNonLoopback { configuration.allowNonLoopback = true }
         let group = MultiThreadedEventLoopGroup(numberOfThreads: configuration.threads ?? System.coreCount)
-        let agent = try ZTAgent(configuration: configuration, group: group, logger: logger)
+        let agent = try await ZTAgent(configuration: configuration, group: group, logger: logger)
         let services = ServiceGroup(configuration: .init(
             services: [.init(service: agent)],
             gracefulShutdownSignals: [.sigterm, .sigint],

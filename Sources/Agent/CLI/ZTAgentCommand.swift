@@ -6,7 +6,7 @@ public struct ZTAgentCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "ztagent",
         abstract: "Zero-trust DNS endpoint agent: a loopback stub resolver forwarding over mutual-TLS DNS-over-TLS.",
-        subcommands: [AgentRunCommand.self]
+        subcommands: [EnrollCommand.self, AgentRunCommand.self, RenewCommand.self, ConfigCommand.self]
     )
 
     public init() {}

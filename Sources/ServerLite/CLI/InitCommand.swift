@@ -18,6 +18,15 @@ struct InitCommand: ParsableCommand {
     @Option(help: "DoT listen address, IP:PORT.")
     var dotListen: String = "127.0.0.1:853"
 
+    @Option(help: "Enrollment API listen address (HTTPS), IP:PORT.")
+    var apiListen: String = "127.0.0.1:5001"
+
+    @Option(help: "The API address put into tokens and configs, IP:PORT (default: --api-listen).")
+    var apiAdvertise: String?
+
+    @Option(help: "Lifetime of endpoint certificates in seconds (default 7 days; at least 60).")
+    var certificateLifetime: Int?
+
     @Option(help: "Upstream for public names: dns, dot or refuse.")
     var upstream: UpstreamMode = .refuse
 
@@ -26,16 +35,19 @@ struct InitCommand: ParsableCommand {
 
     func run() throws {
         let administration = ServerAdministration(paths: self.state.paths)
-        try administration.initialize(serverName: self.serverName, routerAddress: self.routerAddress, dotListen: self.dotListen)
-        if self.upstream != .refuse || !self.upstreamServer.isEmpty {
-            let store = ServerStateStore(paths: self.state.paths)
-            var configuration = try store.loadConfiguration()
-            for server in self.upstreamServer { _ = try HostPort.parse(server, defaultPort: self.upstream == .dot ? 853 : 53) }
-            configuration.upstreamMode = self.upstream
-            configuration.upstreamServers = self.upstreamServer
-            try store.saveConfiguration(configuration)
-        }
-        print("initialized \(self.state.state): CA, server certificate for \(self.serverName), DoT on \(self.dotListen)")
+        for server in self.upstreamServer { _ = try HostPort.parse(server, defaultPort: self.upstream == .dot ? 853 : 53) }
+        try administration.initialize(
+            serverName: self.serverName, routerAddress: self.routerAddress, dotListen: self.dotListen,
+            apiListen: self.apiListen, apiAdvertise: self.apiAdvertise
+        )
+        let store = ServerStateStore(paths: self.state.paths)
+        var configuration = try store.loadConfiguration()
+        configuration.upstreamMode = self.upstream
+        configuration.upstreamServers = self.upstreamServer
+        if let lifetime = self.certificateLifetime { configuration.endpointCertificateLifetimeSeconds = lifetime }
+        try configuration.validate()
+        try store.saveConfiguration(configuration)
+        print("initialized \(self.state.state): CA, server certificate for \(self.serverName), DoT on \(self.dotListen), API on https://\(self.apiAdvertise ?? self.apiListen)")
     }
 }
 

@@ -12,6 +12,9 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Override the DoT listen address (IP:PORT).")
     var dotListen: String?
 
+    @Option(help: "Override the enrollment API listen address (IP:PORT).")
+    var apiListen: String?
+
     @Option(help: "Also serve plain DNS (UDP+TCP) on IP:PORT, without identity (for tests; repeatable).")
     var plainListen: [String] = []
 
@@ -29,8 +32,10 @@ struct RunCommand: AsyncParsableCommand {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         let dotListen = self.dotListen
         let plainListen = self.plainListen
-        let server = try ZTServer(paths: self.state.paths, group: group, logger: logger) { configuration in
+        let apiListen = self.apiListen
+        let server = try await ZTServer(paths: self.state.paths, group: group, logger: logger) { configuration in
             if let dotListen { configuration.dotListen = dotListen }
+            if let apiListen { configuration.apiListen = apiListen }
             configuration.plainListen += plainListen
         }
         let services = ServiceGroup(configuration: .init(

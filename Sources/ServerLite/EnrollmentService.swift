@@ -1,0 +1,131 @@
+import CertStore
+import Crypto
+import Foundation
+import Logging
+import X509
+import ZTProtocol
+
+/// What the enrollment API does, apart from HTTP: enroll with a one-time token, renew over
+/// mutual TLS, hand out signed configs. Every refusal is an ``APIErrorBody`` with a stable code.
+public final class EnrollmentService: Sendable {
+    private let registry: Registry
+    private let authority: CertificateAuthority
+    private let signers: ServerSigners
+    private let factory: ConfigFactory
+    private let snapshot: @Sendable () -> ServerStateSnapshot
+    private let logger: Logger
+
+    public init(registry: Registry, authority: CertificateAuthority, signers: ServerSigners, configuration: ServerConfiguration, snapshot: @escaping @Sendable () -> ServerStateSnapshot, logger: Logger) {
+        self.registry = registry
+        self.authority = authority
+        self.signers = signers
+        self.factory = ConfigFactory(configuration: configuration)
+        self.snapshot = snapshot
+        self.logger = logger
+    }
+
+    private var lifetime: TimeInterval { TimeInterval(self.factory.configuration.endpointCertificateLifetimeSeconds) }
+
+    /// GET /v1/ca
+    public func authorityBundle() throws -> AuthorityResponse {
+        AuthorityResponse(ca: try PEMCodec.encode(certificate: self.authority.certificate), signingKeys: self.signers.publicConfigKeys)
+    }
+
+    /// POST /v1/enroll: verifies the token, checks the CSR (a P-256 key the host holds), issues
+    /// the certificate, consumes the token and registers the endpoint in one transaction.
+    public func enroll(_ request: EnrollRequest) async throws -> IdentityResponse {
+        let claims: EnrollmentTokenClaims
+        switch await self.signers.verifyToken(request.token) {
+        case .success(let verified): claims = verified
+        case .failure(let error):
+            self.logger.notice("enrollment refused", metadata: ["code": "\(error.code.rawValue)"])
+            throw error
+        }
+        guard let kind = EndpointRecord.Kind(rawValue: claims.kind) else {
+            throw APIErrorBody(code: .tokenInvalid, message: "the token names an unknown kind '\(claims.kind)'")
+        }
+        let publicKey = try Self.checkedKey(fromCSR: request.csr)
+        let certificate = try self.authority.issue(.client(commonName: claims.subject, lifetime: self.lifetime), publicKey: publicKey)
+        let serial = Self.serial(certificate)
+        let outcome: TokenConsumption
+        do {
+            outcome = try self.registry.enroll(tokenID: claims.tokenID, commonName: claims.subject, kind: kind, serial: serial, notAfter: certificate.notValidAfter)
+        } catch {
+            throw APIErrorBody(code: .internalError, message: "the registry is unavailable")
+        }
+        switch outcome {
+        case .consumed: break
+        case .alreadyUsed: throw APIErrorBody(code: .tokenUsed, message: "this token was already used; ask for a new one")
+        case .expired: throw APIErrorBody(code: .tokenExpired, message: "the token expired")
+        case .unknown, .mismatch: throw APIErrorBody(code: .tokenInvalid, message: "the token is not known to this server")
+        }
+        self.logger.notice("endpoint enrolled", metadata: ["cn": "\(claims.subject)", "kind": "\(kind.rawValue)", "serial": "\(serial)"])
+        return try await self.identityResponse(certificate: certificate, commonName: claims.subject)
+    }
+
+    /// POST /v1/renew, for an authenticated active endpoint: a new certificate for a new key.
+    public func renew(commonName: String, _ request: RenewRequest) async throws -> IdentityResponse {
+        try self.requireActive(commonName)
+        let publicKey = try Self.checkedKey(fromCSR: request.csr)
+        let certificate = try self.authority.issue(.client(commonName: commonName, lifetime: self.lifetime), publicKey: publicKey)
+        let serial = Self.serial(certificate)
+        guard try self.registry.recordRenewal(commonName, serial: serial, notAfter: certificate.notValidAfter) else {
+            throw APIErrorBody(code: .endpointRevoked, message: "endpoint \(commonName) is not active")
+        }
+        self.logger.notice("endpoint renewed", metadata: ["cn": "\(commonName)", "serial": "\(serial)"])
+        return try await self.identityResponse(certificate: certificate, commonName: commonName)
+    }
+
+    /// GET /v1/config, for an authenticated active endpoint.
+    public func config(commonName: String) async throws -> ConfigResponse {
+        try self.requireActive(commonName)
+        return ConfigResponse(config: try await self.signedConfig(for: commonName))
+    }
+
+    /// The endpoint's current signed config.
+    public func signedConfig(for commonName: String) async throws -> String {
+        let version = try self.registry.configVersion()
+        return try await self.signers.signConfig(self.factory.claims(for: commonName, snapshot: self.snapshot(), version: version))
+    }
+
+    private func identityResponse(certificate: Certificate, commonName: String) async throws -> IdentityResponse {
+        IdentityResponse(
+            certificate: try PEMCodec.encode(certificate: certificate),
+            ca: try PEMCodec.encode(certificate: self.authority.certificate),
+            signingKeys: self.signers.publicConfigKeys,
+            config: try await self.signedConfig(for: commonName)
+        )
+    }
+
+    private func requireActive(_ commonName: String) throws {
+        guard let endpoint = try self.registry.endpoint(commonName) else {
+            throw APIErrorBody(code: .endpointUnknown, message: "endpoint \(commonName) is not registered")
+        }
+        guard endpoint.status == .active else {
+            throw APIErrorBody(code: .endpointRevoked, message: "endpoint \(commonName) is revoked")
+        }
+        try? self.registry.touch(commonName)
+    }
+
+    /// The CSR must parse, carry a valid self-signature (proof the requester holds the key) and
+    /// a P-256 key. Its subject is ignored: the CN comes from the token or the TLS identity.
+    static func checkedKey(fromCSR pem: String) throws -> P256.Signing.PublicKey {
+        let csr: CertificateSigningRequest
+        do {
+            csr = try CertificateSigningRequest(pemEncoded: pem)
+        } catch {
+            throw APIErrorBody(code: .csrInvalid, message: "the CSR is not a PEM certificate request")
+        }
+        guard csr.publicKey.isValidSignature(csr.signature, for: csr) else {
+            throw APIErrorBody(code: .csrInvalid, message: "the CSR's signature does not verify")
+        }
+        guard let key = P256.Signing.PublicKey(csr.publicKey) else {
+            throw APIErrorBody(code: .csrInvalid, message: "the CSR's key must be ECDSA P-256")
+        }
+        return key
+    }
+
+    static func serial(_ certificate: Certificate) -> String {
+        certificate.serialNumber.bytes.map { String(format: "%02x", $0) }.joined()
+    }
+}

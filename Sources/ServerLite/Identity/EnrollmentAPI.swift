@@ -1,0 +1,106 @@
+import Foundation
+import Hummingbird
+import HummingbirdTLS
+import Logging
+import NIOCore
+import NIOSSL
+import X509
+import ZTProtocol
+
+/// The enrollment and admin API over HTTPS:
+///
+/// | route | auth | what |
+/// | --- | --- | --- |
+/// | GET /v1/ca | none | the CA bundle and config-signing keys |
+/// | POST /v1/enroll | one-time token | certificate, CA, signing keys, first config |
+/// | POST /v1/renew | client certificate | a new certificate for a new key |
+/// | GET /v1/config | client certificate | the endpoint's current signed config |
+///
+/// Errors are JSON `{"code": ..., "message": ...}` with stable codes (``APIErrorCode``).
+public enum EnrollmentAPI {
+    public static func router(service: EnrollmentService, logger: Logger) -> Router<APIRequestContext> {
+        let router = Router(context: APIRequestContext.self)
+        router.get("/v1/ca") { _, _ -> Response in
+            await respond { try service.authorityBundle() }
+        }
+        router.post("/v1/enroll") { request, context -> Response in
+            await respond {
+                let body = try await decode(EnrollRequest.self, request, context)
+                return try await service.enroll(body)
+            }
+        }
+        router.post("/v1/renew") { request, context -> Response in
+            await respond {
+                let commonName = try await authenticatedCommonName(context)
+                let body = try await decode(RenewRequest.self, request, context)
+                return try await service.renew(commonName: commonName, body)
+            }
+        }
+        router.get("/v1/config") { _, context -> Response in
+            await respond {
+                let commonName = try await authenticatedCommonName(context)
+                return try await service.config(commonName: commonName)
+            }
+        }
+        return router
+    }
+
+    /// TLS for the API: the API certificate; a client certificate is requested and, when one is
+    /// sent, must chain to the CA (enrollment itself has none yet).
+    public static func tlsConfiguration(identity: (chain: [NIOSSLCertificate], key: NIOSSLPrivateKey), trustRoots: [NIOSSLCertificate]) -> TLSConfiguration {
+        var tls = TLSConfiguration.makeServerConfiguration(certificateChain: identity.chain.map { .certificate($0) }, privateKey: .privateKey(identity.key))
+        tls.minimumTLSVersion = .tlsv12
+        tls.certificateVerification = .optionalVerification
+        tls.trustRoots = .certificates(trustRoots)
+        return tls
+    }
+
+    private static func decode<T: Decodable>(_ type: T.Type, _ request: Request, _ context: APIRequestContext) async throws -> T {
+        do {
+            let buffer = try await request.body.collect(upTo: 64 * 1024)
+            return try JSONDecoder().decode(T.self, from: Data(buffer.readableBytesView))
+        } catch {
+            throw APIErrorBody(code: .badRequest, message: "the request body is not a valid \(T.self) (JSON, at most 64 KiB)")
+        }
+    }
+
+    /// The CN of the verified client certificate on this connection.
+    private static func authenticatedCommonName(_ context: APIRequestContext) async throws -> String {
+        guard let peer = try? await context.channel.nioSSL_peerCertificate().get() else {
+            throw APIErrorBody(code: .certificateRequired, message: "this call needs the endpoint's client certificate")
+        }
+        guard let certificate = try? Certificate(derEncoded: peer.toDERBytes()), let commonName = certificate.subject.commonNameValue else {
+            throw APIErrorBody(code: .certificateRequired, message: "the client certificate has no CN")
+        }
+        return commonName
+    }
+
+    private static func respond<T: Encodable>(_ body: () async throws -> T) async -> Response {
+        do {
+            return json(try await body(), status: .ok)
+        } catch let error as APIErrorBody {
+            return json(error, status: status(for: error.code))
+        } catch {
+            return json(APIErrorBody(code: .internalError, message: "internal error"), status: .internalServerError)
+        }
+    }
+
+    private static func status(for code: APIErrorCode) -> HTTPResponse.Status {
+        switch code {
+        case .tokenInvalid, .tokenExpired, .certificateRequired: return .unauthorized
+        case .tokenUsed: return .conflict
+        case .csrInvalid, .badRequest: return .badRequest
+        case .endpointUnknown, .endpointRevoked: return .forbidden
+        case .internalError: return .internalServerError
+        }
+    }
+
+    private static func json<T: Encodable>(_ value: T, status: HTTPResponse.Status) -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let data = (try? encoder.encode(value)) ?? Data("{\"code\":\"internal_error\",\"message\":\"encoding failed\"}".utf8)
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json"
+        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}

@@ -1,0 +1,258 @@
+import Foundation
+import GRDB
+
+/// The server's registry: an SQLite database (GRDB, WAL) in the state directory holding
+/// endpoints, one-time enrollment tokens, zones, routes and the config version.
+///
+/// Every change is one transaction and bumps `state_version`, which the running server polls
+/// to pick up changes made by the CLI (another process) within a fraction of a second.
+public final class Registry: Sendable {
+    private let database: DatabasePool
+
+    /// Opens (creating and migrating when needed) the registry at `path`. The file is 0600.
+    public init(path: String) throws {
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(5)
+        let existed = FileManager.default.fileExists(atPath: path)
+        do {
+            self.database = try DatabasePool(path: path, configuration: configuration)
+        } catch {
+            throw RegistryError.unavailable(path: path, reason: "\(error)")
+        }
+        if !existed { chmod(path, 0o600) }
+        try Self.migrator.migrate(self.database)
+    }
+
+    private static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.execute(sql: """
+                CREATE TABLE endpoints (
+                    common_name TEXT PRIMARY KEY NOT NULL,
+                    kind TEXT NOT NULL CHECK (kind IN ('client', 'service')),
+                    status TEXT NOT NULL CHECK (status IN ('active', 'revoked')),
+                    certificate_serial TEXT,
+                    certificate_not_after DOUBLE,
+                    created_at DOUBLE NOT NULL,
+                    last_seen_at DOUBLE
+                );
+                CREATE TABLE tokens (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    name TEXT NOT NULL,
+                    kind TEXT NOT NULL,
+                    created_at DOUBLE NOT NULL,
+                    expires_at DOUBLE NOT NULL,
+                    consumed_at DOUBLE
+                );
+                CREATE TABLE zones (
+                    name TEXT PRIMARY KEY NOT NULL,
+                    definition TEXT NOT NULL
+                );
+                CREATE TABLE routes (
+                    service_cn TEXT PRIMARY KEY NOT NULL,
+                    name TEXT NOT NULL,
+                    host TEXT NOT NULL,
+                    port INTEGER NOT NULL,
+                    domains TEXT NOT NULL
+                );
+                CREATE TABLE settings (
+                    key TEXT PRIMARY KEY NOT NULL,
+                    value INTEGER NOT NULL
+                );
+                INSERT INTO settings (key, value) VALUES ('config_version', 1), ('state_version', 1);
+                """)
+        }
+        return migrator
+    }
+
+    // MARK: versions
+
+    /// Bumped by every change; the server reloads when it moves.
+    public func stateVersion() throws -> Int64 {
+        try self.read { db in try Int64.fetchOne(db, sql: "SELECT value FROM settings WHERE key = 'state_version'") ?? 0 }
+    }
+
+    /// The version stamped on signed configs; bumped when what configs say changes.
+    public func configVersion() throws -> Int64 {
+        try self.read { db in try Int64.fetchOne(db, sql: "SELECT value FROM settings WHERE key = 'config_version'") ?? 1 }
+    }
+
+    private static func bump(_ db: Database, config: Bool) throws {
+        try db.execute(sql: "UPDATE settings SET value = value + 1 WHERE key = 'state_version'")
+        if config { try db.execute(sql: "UPDATE settings SET value = value + 1 WHERE key = 'config_version'") }
+    }
+
+    // MARK: endpoints
+
+    public func endpoints() throws -> [String: EndpointRecord] {
+        try self.read { db in
+            var result: [String: EndpointRecord] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT * FROM endpoints") {
+                if let record = Self.endpoint(from: row) { result[record.commonName] = record }
+            }
+            return result
+        }
+    }
+
+    public func endpoint(_ commonName: String) throws -> EndpointRecord? {
+        try self.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM endpoints WHERE common_name = ?", arguments: [commonName]).flatMap(Self.endpoint(from:))
+        }
+    }
+
+    /// Registers (or re-activates) an endpoint with the certificate just issued to it.
+    public func recordIssued(_ commonName: String, kind: EndpointRecord.Kind, serial: String, notAfter: Date, now: Date = Date()) throws {
+        try self.write { db in
+            try Self.upsertIssued(db, commonName: commonName, kind: kind, serial: serial, notAfter: notAfter, now: now)
+            try Self.bump(db, config: false)
+        }
+    }
+
+    private static func upsertIssued(_ db: Database, commonName: String, kind: EndpointRecord.Kind, serial: String, notAfter: Date, now: Date) throws {
+        try db.execute(sql: """
+            INSERT INTO endpoints (common_name, kind, status, certificate_serial, certificate_not_after, created_at)
+            VALUES (?, ?, 'active', ?, ?, ?)
+            ON CONFLICT(common_name) DO UPDATE SET kind = excluded.kind, status = 'active',
+                certificate_serial = excluded.certificate_serial, certificate_not_after = excluded.certificate_not_after
+            """, arguments: [commonName, kind.rawValue, serial, notAfter.timeIntervalSince1970, now.timeIntervalSince1970])
+    }
+
+    /// Records a renewal for an active endpoint; false when the endpoint is not active.
+    public func recordRenewal(_ commonName: String, serial: String, notAfter: Date) throws -> Bool {
+        try self.write { db in
+            try db.execute(sql: """
+                UPDATE endpoints SET certificate_serial = ?, certificate_not_after = ? WHERE common_name = ? AND status = 'active'
+                """, arguments: [serial, notAfter.timeIntervalSince1970, commonName])
+            let changed = db.changesCount > 0
+            if changed { try Self.bump(db, config: false) }
+            return changed
+        }
+    }
+
+    /// Marks the endpoint revoked; false when there is no such endpoint.
+    public func revoke(_ commonName: String) throws -> Bool {
+        try self.write { db in
+            try db.execute(sql: "UPDATE endpoints SET status = 'revoked' WHERE common_name = ?", arguments: [commonName])
+            let changed = db.changesCount > 0
+            if changed { try Self.bump(db, config: false) }
+            return changed
+        }
+    }
+
+    /// Notes that the endpoint was seen (authenticated) now. Not a state change: no bump.
+    public func touch(_ commonName: String, at date: Date = Date()) throws {
+        try self.write { db in
+            try db.execute(sql: "UPDATE endpoints SET last_seen_at = ? WHERE common_name = ?", arguments: [date.timeIntervalSince1970, commonName])
+        }
+    }
+
+    private static func endpoint(from row: Row) -> EndpointRecord? {
+        guard let name: String = row["common_name"],
+              let kind = EndpointRecord.Kind(rawValue: row["kind"] ?? ""),
+              let status = EndpointRecord.Status(rawValue: row["status"] ?? "")
+        else { return nil }
+        var record = EndpointRecord(commonName: name, kind: kind, status: status, createdAt: Date(timeIntervalSince1970: row["created_at"] ?? 0))
+        record.certificateSerial = row["certificate_serial"]
+        record.certificateNotAfter = (row["certificate_not_after"] as Double?).map { Date(timeIntervalSince1970: $0) }
+        record.lastSeenAt = (row["last_seen_at"] as Double?).map { Date(timeIntervalSince1970: $0) }
+        return record
+    }
+
+    // MARK: tokens
+
+    /// Stores a new one-time token id.
+    public func insertToken(id: String, name: String, kind: EndpointRecord.Kind, expiresAt: Date, now: Date = Date()) throws {
+        try self.write { db in
+            try db.execute(sql: "INSERT INTO tokens (id, name, kind, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
+                           arguments: [id, name, kind.rawValue, now.timeIntervalSince1970, expiresAt.timeIntervalSince1970])
+            try Self.bump(db, config: false)
+        }
+    }
+
+    /// Consumes the token and registers the endpoint with its first certificate, in one
+    /// transaction: a token is used once, whatever the concurrency.
+    public func enroll(tokenID: String, commonName: String, kind: EndpointRecord.Kind, serial: String, notAfter: Date, now: Date = Date()) throws -> TokenConsumption {
+        try self.write { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT name, kind, expires_at, consumed_at FROM tokens WHERE id = ?", arguments: [tokenID]) else {
+                return .unknown
+            }
+            if (row["consumed_at"] as Double?) != nil { return .alreadyUsed }
+            let expires: Double = row["expires_at"] ?? 0
+            if expires <= now.timeIntervalSince1970 { return .expired }
+            guard (row["name"] as String?) == commonName, (row["kind"] as String?) == kind.rawValue else { return .mismatch }
+            try db.execute(sql: "UPDATE tokens SET consumed_at = ? WHERE id = ? AND consumed_at IS NULL", arguments: [now.timeIntervalSince1970, tokenID])
+            guard db.changesCount == 1 else { return .alreadyUsed }
+            try Self.upsertIssued(db, commonName: commonName, kind: kind, serial: serial, notAfter: notAfter, now: now)
+            try Self.bump(db, config: false)
+            return .consumed
+        }
+    }
+
+    /// Tokens, newest first.
+    public func tokens() throws -> [TokenRecord] {
+        try self.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM tokens ORDER BY created_at DESC").map { row in
+                TokenRecord(
+                    id: row["id"] ?? "", name: row["name"] ?? "", kind: row["kind"] ?? "",
+                    expiresAt: Date(timeIntervalSince1970: row["expires_at"] ?? 0),
+                    consumedAt: (row["consumed_at"] as Double?).map { Date(timeIntervalSince1970: $0) }
+                )
+            }
+        }
+    }
+
+    // MARK: zones
+
+    public func zones() throws -> [String: ZoneDefinition] {
+        try self.read { db in
+            var zones: [String: ZoneDefinition] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT name, definition FROM zones") {
+                guard let name: String = row["name"], let text: String = row["definition"] else { continue }
+                zones[name] = try JSONDecoder().decode(ZoneDefinition.self, from: Data(text.utf8))
+            }
+            return zones
+        }
+    }
+
+    /// Creates or replaces a zone.
+    public func putZone(_ name: String, _ definition: ZoneDefinition) throws {
+        let text = String(decoding: try JSONEncoder.server.encode(definition), as: UTF8.self)
+        try self.write { db in
+            try db.execute(sql: "INSERT INTO zones (name, definition) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET definition = excluded.definition",
+                           arguments: [name, text])
+            try Self.bump(db, config: true)
+        }
+    }
+
+    /// Removes a zone; false when there was none.
+    public func removeZone(_ name: String) throws -> Bool {
+        try self.write { db in
+            try db.execute(sql: "DELETE FROM zones WHERE name = ?", arguments: [name])
+            let changed = db.changesCount > 0
+            if changed { try Self.bump(db, config: true) }
+            return changed
+        }
+    }
+
+    // MARK: plumbing
+
+    private func read<T: Sendable>(_ body: @Sendable (Database) throws -> T) throws -> T {
+        do {
+            return try self.database.read(body)
+        } catch let error as RegistryError {
+            throw error
+        } catch let error as DatabaseError {
+            throw RegistryError.failed("\(error)")
+        }
+    }
+
+    private func write<T: Sendable>(_ body: @Sendable (Database) throws -> T) throws -> T {
+        do {
+            return try self.database.write(body)
+        } catch let error as RegistryError {
+            throw error
+        } catch let error as DatabaseError {
+            throw RegistryError.failed("\(error)")
+        }
+    }
+}
