@@ -165,6 +165,15 @@ let package = Package(
             dependencies: ["ServerLite", "DNSTransport", "DNSWire", "TestSupport", "CertStore"]
         ),
         .testTarget(
+            name: "AgentTests",
+            dependencies: [
+                "Agent", "ZTProtocol", "TestSupport", "CertStore", "ServerLite",
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
             name: "EndToEndTests",
             dependencies: ["TestSupport", "DNSWire", "CertStore"]
         ),

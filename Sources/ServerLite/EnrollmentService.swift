@@ -2,6 +2,7 @@ import CertStore
 import Crypto
 import Foundation
 import Logging
+import NIOConcurrencyHelpers
 import X509
 import ZTProtocol
 
@@ -11,7 +12,8 @@ public final class EnrollmentService: Sendable {
     private let registry: Registry
     private let authority: CertificateAuthority
     private let signers: ServerSigners
-    private let factory: ConfigFactory
+    private let configurationBox: NIOLockedValueBox<ServerConfiguration>
+    private let changeHandler = NIOLockedValueBox<(@Sendable () -> Void)?>(nil)
     private let snapshot: @Sendable () -> ServerStateSnapshot
     private let logger: Logger
 
@@ -19,12 +21,32 @@ public final class EnrollmentService: Sendable {
         self.registry = registry
         self.authority = authority
         self.signers = signers
-        self.factory = ConfigFactory(configuration: configuration)
+        self.configurationBox = NIOLockedValueBox(configuration)
         self.snapshot = snapshot
         self.logger = logger
     }
 
+    private var factory: ConfigFactory { ConfigFactory(configuration: self.configurationBox.withLockedValue { $0 }) }
     private var lifetime: TimeInterval { TimeInterval(self.factory.configuration.endpointCertificateLifetimeSeconds) }
+
+    /// Called after enrollment or renewal changed the registry, so the DoT listener knows the
+    /// endpoint before the agent's first query.
+    public func onRegistryChange(_ handler: @escaping @Sendable () -> Void) {
+        self.changeHandler.withLockedValue { $0 = handler }
+    }
+
+    private func registryChanged() {
+        self.changeHandler.withLockedValue { $0 }?()
+    }
+
+    /// Sets the DoT and API addresses configs name, once the listeners are bound (when the
+    /// operator did not set them, the bound addresses are the truth: port 0 becomes a real port).
+    public func advertise(dot: String, api: String) {
+        self.configurationBox.withLockedValue {
+            $0.dotAdvertise = dot
+            $0.apiAdvertise = api
+        }
+    }
 
     /// GET /v1/ca
     public func authorityBundle() throws -> AuthorityResponse {
@@ -59,6 +81,7 @@ public final class EnrollmentService: Sendable {
         case .expired: throw APIErrorBody(code: .tokenExpired, message: "the token expired")
         case .unknown, .mismatch: throw APIErrorBody(code: .tokenInvalid, message: "the token is not known to this server")
         }
+        self.registryChanged()
         self.logger.notice("endpoint enrolled", metadata: ["cn": "\(claims.subject)", "kind": "\(kind.rawValue)", "serial": "\(serial)"])
         return try await self.identityResponse(certificate: certificate, commonName: claims.subject)
     }
@@ -72,6 +95,7 @@ public final class EnrollmentService: Sendable {
         guard try self.registry.recordRenewal(commonName, serial: serial, notAfter: certificate.notValidAfter) else {
             throw APIErrorBody(code: .endpointRevoked, message: "endpoint \(commonName) is not active")
         }
+        self.registryChanged()
         self.logger.notice("endpoint renewed", metadata: ["cn": "\(commonName)", "serial": "\(serial)"])
         return try await self.identityResponse(certificate: certificate, commonName: commonName)
     }

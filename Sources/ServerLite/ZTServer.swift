@@ -124,7 +124,12 @@ public final class ZTServer: Service, Sendable {
                 udp.append(try await self.bindPlainUDP(udpAddress))
                 tcp.append(tcpAddress)
             }
+            self.enrollment.onRegistryChange { [weak self] in self?.reloadIfChanged() }
             let api = try await self.startAPI(try HostPort.parse(self.configuration.apiListen, defaultPort: 5001))
+            self.enrollment.advertise(
+                dot: self.configuration.dotAdvertise ?? Self.text(dot),
+                api: self.configuration.apiAdvertise ?? Self.text(api)
+            )
             self.startReloading()
             self.logger.info("ztserver listening", metadata: [
                 "api": "\(api)",
@@ -136,6 +141,12 @@ public final class ZTServer: Service, Sendable {
             await self.stop()
             throw error
         }
+    }
+
+    static func text(_ address: SocketAddress) -> String {
+        let ip = address.ipAddress ?? "?"
+        let host = address.protocol == .inet6 ? "[\(ip)]" : ip
+        return "\(host):\(address.port ?? 0)"
     }
 
     /// Closes listeners and connections.
@@ -182,14 +193,19 @@ public final class ZTServer: Service, Sendable {
         }
     }
 
+    /// Reloads when the registry's state version moved since the last look.
+    public func reloadIfChanged() {
+        guard let version = try? self.registry.stateVersion() else { return }
+        let changed = self.lastStateVersion.withLockedValue { last -> Bool in
+            defer { last = version }
+            return last != version
+        }
+        if changed { self.reload() }
+    }
+
     private func startReloading() {
         let task = self.group.next().scheduleRepeatedTask(initialDelay: self.reloadInterval, delay: self.reloadInterval) { _ in
-            guard let version = try? self.registry.stateVersion() else { return }
-            let changed = self.lastStateVersion.withLockedValue { last -> Bool in
-                defer { last = version }
-                return last != version
-            }
-            if changed { self.reload() }
+            self.reloadIfChanged()
         }
         self.reloadTask.withLockedValue { $0 = task }
     }

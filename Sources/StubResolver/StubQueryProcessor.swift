@@ -123,6 +123,9 @@ public final class StubQueryProcessor: Sendable {
             let waiters = self.inFlight.withLockedValue { $0.removeValue(forKey: key) ?? [] }
             switch result {
             case .success(let answer):
+                // An answer means the server accepts our identity (again): stale answers may
+                // be served once more when it fails later.
+                if !self.servesStale { self.servesStale = true }
                 self.cache.insert(answer, for: key)
                 if answer.responseCode == .serverFailure {
                     self.statistics.serverFailures.wrappingAdd(waiters.count, ordering: .relaxed)
