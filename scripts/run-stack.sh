@@ -4,7 +4,8 @@
 #     a sample private zone (internal.corp) and one the agent may not see (secret.corp);
 #     public names go to $ZT_UPSTREAM (IP:PORT) or, by default, to a local dnsmasq that knows
 #     www.example.test and forwards nowhere (the demo sends nothing off this host);
-#   - ztagent with its own identity (issued offline by the server), its stub on
+#   - ztagent enrolled with a one-time token (it pins the CA, makes its key here, gets its
+#     certificate and signed config from the enrollment API on 127.0.0.1:5001), its stub on
 #     127.0.0.1:53 when run as root and the port is free, else 127.0.0.1:5300.
 # Everything lives in .run/ (or $ZT_RUN_DIR). Installs what it needs first.
 set -euo pipefail
@@ -17,6 +18,7 @@ BIN="$(swift build --show-bin-path)"
 
 RUN="${ZT_RUN_DIR:-$ROOT/.run}"
 DOT="${ZT_DOT_LISTEN:-127.0.0.1:8853}"
+API="${ZT_API_LISTEN:-127.0.0.1:5001}"
 rm -rf "$RUN"
 mkdir -p "$RUN"
 chmod 700 "$RUN"
@@ -36,12 +38,12 @@ fi
 UPSTREAM_ARGS=(--upstream dns --upstream-server "$UPSTREAM")
 
 "$BIN/ztserver" init --state "$RUN/server" --server-name ztserver.local --router-address 127.0.0.1 \
-  --dot-listen "$DOT" "${UPSTREAM_ARGS[@]}"
+  --dot-listen "$DOT" --api-listen "$API" "${UPSTREAM_ARGS[@]}"
 "$BIN/ztserver" zone add internal.corp --state "$RUN/server" \
   --record "@ A 127.0.0.1" --record "db A 127.0.0.1" --record "www CNAME db" \
   --record "@ TXT \"private zone served by ztserver\"" --allow laptop
 "$BIN/ztserver" zone add secret.corp --state "$RUN/server" --allow someone-else
-"$BIN/ztserver" endpoint issue laptop --state "$RUN/server" --out "$RUN/agent"
+"$BIN/ztserver" token create --name laptop --state "$RUN/server" >"$RUN/laptop.token"
 
 cleanup() {
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
@@ -62,17 +64,11 @@ wait_for_line() {  # file prefix
 pids+=($!)
 wait_for_line "$RUN/server.out" "ztserver listening" || { cat "$RUN/server.log" >&2; exit 1; }
 
+"$BIN/ztagent" enroll --token "$RUN/laptop.token" --state "$RUN/agent"
+
 start_agent() {  # listen
-  cat >"$RUN/agent/agent.json" <<JSON
-{
-  "listen": ["$1"],
-  "identity": { "certificate": "laptop.pem", "key": "laptop.key" },
-  "ca": "ca.pem",
-  "servers": [ { "address": "$DOT", "name": "ztserver.local" } ]
-}
-JSON
   : >"$RUN/agent.out"
-  "$BIN/ztagent" run --config "$RUN/agent/agent.json" >"$RUN/agent.out" 2>"$RUN/agent.log" &
+  "$BIN/ztagent" run --state "$RUN/agent" --listen "$1" >"$RUN/agent.out" 2>"$RUN/agent.log" &
   agent_pid=$!
   wait_for_line "$RUN/agent.out" "ztagent listening" >/dev/null 2>&1
 }
@@ -88,8 +84,9 @@ pids+=("$agent_pid")
 
 cat <<EOT
 
-ztserver: DoT (mutual TLS) on $DOT, state in $RUN/server, log $RUN/server.log
-ztagent:  stub on 127.0.0.1:$PORT (UDP and TCP) as endpoint 'laptop', log $RUN/agent.log
+ztserver: DoT (mutual TLS) on $DOT, enrollment API on https://$API, state in $RUN/server, log $RUN/server.log
+ztagent:  enrolled as 'laptop' with a one-time token (state in $RUN/agent), stub on 127.0.0.1:$PORT
+          (UDP and TCP), log $RUN/agent.log; it renews its certificate and refreshes its signed config itself
 
 Try:
   dig @127.0.0.1 -p $PORT db.internal.corp          # private answer: 127.0.0.1
@@ -99,7 +96,10 @@ Try:
 
 The server answers DoT clients that present a certificate from its CA:
   kdig @${DOT%:*} -p ${DOT##*:} +tls +tls-ca=$RUN/agent/ca.pem +tls-hostname=ztserver.local \\
-       +tls-certfile=$RUN/agent/laptop.pem +tls-keyfile=$RUN/agent/laptop.key db.internal.corp
+       +tls-certfile=$RUN/agent/identity.pem +tls-keyfile=$RUN/agent/identity.pem db.internal.corp
+
+Identity: 'ztserver endpoint list --state $RUN/server', 'ztserver endpoint revoke laptop --state $RUN/server'
+(private answers stop within a second), 'ztagent renew --state $RUN/agent'.
 
 Ctrl-C stops both.
 EOT
