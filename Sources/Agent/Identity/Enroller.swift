@@ -33,6 +33,19 @@ public struct Enroller: Sendable {
     }
 
     public func enroll(token rawToken: String, force: Bool = false, now: Date = Date()) async throws -> Result {
+        let existed = FileManager.default.fileExists(atPath: self.paths.directory)
+        do {
+            return try await self.enrollSteps(token: rawToken, force: force, now: now)
+        } catch {
+            // Leave nothing behind: a state directory this attempt created goes again.
+            if !existed, !FileManager.default.fileExists(atPath: self.paths.identity) {
+                try? FileManager.default.removeItem(atPath: self.paths.directory)
+            }
+            throw error
+        }
+    }
+
+    private func enrollSteps(token rawToken: String, force: Bool, now: Date) async throws -> Result {
         let token = rawToken.trimmingCharacters(in: .whitespacesAndNewlines)
         let claims = try Self.unverifiedClaims(token)
         guard claims.expiresAt > now else { throw EnrollmentError.tokenExpired(ISO8601DateFormatter().string(from: claims.expiresAt)) }
