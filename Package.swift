@@ -25,6 +25,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // Pure DNS wire format: no NIO, no Foundation. Shared by agent and server, fuzzable alone.
@@ -49,6 +50,18 @@ let package = Package(
         .target(
             name: "ZTProtocol",
             dependencies: [.product(name: "JWTKit", package: "jwt-kit")]
+        ),
+
+        // Prometheus metrics served on a loopback HTTP endpoint, for agent and server.
+        .target(
+            name: "Telemetry",
+            dependencies: [
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
 
         // Keys, certificates, trust anchors and the CA primitives, on disk with safe permissions.
@@ -77,6 +90,13 @@ let package = Package(
             ]
         ),
 
+        // libnl-3 (netlink route messages) for network change events.
+        .systemLibrary(
+            name: "CNetlink",
+            pkgConfig: "libnl-route-3.0",
+            providers: [.apt(["libnl-3-dev", "libnl-route-3-dev"])]
+        ),
+
         // The agent: configuration, identity wiring, CLI.
         .target(
             name: "Agent",
@@ -86,6 +106,9 @@ let package = Package(
                 "StubResolver",
                 "CertStore",
                 "ZTProtocol",
+                "Telemetry",
+                "CNetlink",
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -110,6 +133,8 @@ let package = Package(
                 "DNSTransport",
                 "CertStore",
                 "ZTProtocol",
+                "Telemetry",
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOTLS", package: "swift-nio"),
@@ -173,6 +198,7 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
+        .testTarget(name: "HostIntegrationTests", dependencies: ["Agent", "TestSupport"]),
         .testTarget(
             name: "EndToEndTests",
             dependencies: ["TestSupport", "DNSWire", "CertStore"]

@@ -9,6 +9,10 @@ packages=(
   dnsmasq-base       # an independent plain-DNS upstream for the forwarder tests (binary only, no service)
   dnsperf            # load generator for the benchmarks
   openssl            # s_client, verify, x509
+  curl               # scrapes the metrics endpoints in tests
+  dbus-daemon        # host integration tests: a private system bus for systemd-resolved
+  systemd            # busctl and resolvectl (resolved itself is never installed on the host)
+  util-linux         # unshare for namespace tests
   libsqlite3-dev     # the server registry (GRDB)
   libnl-3-dev        # netlink (host integration)
   libnl-route-3-dev

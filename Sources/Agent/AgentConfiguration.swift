@@ -53,6 +53,8 @@ public struct AgentConfiguration: Codable, Sendable, Hashable {
     public var minimumTLSVersion: String
     /// Threads serving the stub (default: one per core).
     public var threads: Int?
+    /// Prometheus metrics on this loopback address ("127.0.0.1:9153"); off when nil.
+    public var metricsListen: String?
 
     public init(
         listen: [String] = ["127.0.0.1:53"],
@@ -65,8 +67,10 @@ public struct AgentConfiguration: Codable, Sendable, Hashable {
         upstreamTimeoutSeconds: Double = 3,
         connectionsPerServer: Int = 2,
         minimumTLSVersion: String = "1.3",
-        threads: Int? = nil
+        threads: Int? = nil,
+        metricsListen: String? = nil
     ) {
+        self.metricsListen = metricsListen
         self.listen = listen
         self.allowNonLoopback = allowNonLoopback
         self.state = state
@@ -81,7 +85,7 @@ public struct AgentConfiguration: Codable, Sendable, Hashable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case listen, allowNonLoopback, state, identity, ca, servers, cacheSize, upstreamTimeoutSeconds, connectionsPerServer, minimumTLSVersion, threads
+        case listen, allowNonLoopback, state, identity, ca, servers, cacheSize, upstreamTimeoutSeconds, connectionsPerServer, minimumTLSVersion, threads, metricsListen
     }
 
     public init(from decoder: Decoder) throws {
@@ -97,6 +101,7 @@ public struct AgentConfiguration: Codable, Sendable, Hashable {
         self.connectionsPerServer = try container.decodeIfPresent(Int.self, forKey: .connectionsPerServer) ?? 2
         self.minimumTLSVersion = try container.decodeIfPresent(String.self, forKey: .minimumTLSVersion) ?? "1.3"
         self.threads = try container.decodeIfPresent(Int.self, forKey: .threads)
+        self.metricsListen = try container.decodeIfPresent(String.self, forKey: .metricsListen)
     }
 
     /// Reads and checks a configuration file; relative paths become absolute.

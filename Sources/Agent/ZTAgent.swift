@@ -7,6 +7,7 @@ import NIOCore
 import NIOSSL
 import ServiceLifecycle
 import StubResolver
+import Telemetry
 import ZTProtocol
 
 /// The agent: the loopback stub, its cache and the mTLS DoT pool, wired from one configuration.
@@ -27,6 +28,10 @@ public final class ZTAgent: Service, Sendable {
     private let identityName: String?
     private let caPath: String
     private let minimumTLSVersion: String
+    /// Prometheus metrics (served when ``AgentConfiguration/metricsListen`` is set).
+    public let metrics = AgentMetrics()
+    private let networkChanges = NIOLockedValueBox<(count: Int, last: Date?)>((0, nil))
+    private let metricsServer = NIOLockedValueBox<MetricsServer?>(nil)
 
     /// Loads the identity (refusing a key readable by others) and trust anchors, and builds the
     /// stub and upstream pool. Nothing listens until ``start()`` or ``run()``.
@@ -69,7 +74,10 @@ public final class ZTAgent: Service, Sendable {
             cacheCapacity: configuration.cacheSize
         )
         self.cache = DNSCache(capacity: configuration.cacheSize, policy: stubConfiguration.cachePolicy)
-        self.processor = StubQueryProcessor(upstream: pool, cache: self.cache, configuration: stubConfiguration, logger: logger)
+        self.processor = StubQueryProcessor(
+            upstream: pool, cache: self.cache, configuration: stubConfiguration,
+            observer: configuration.metricsListen == nil ? nil : self.metrics, logger: logger
+        )
         self.stub = StubServer(configuration: stubConfiguration, processor: self.processor, group: group, logger: logger)
 
         if let state = configuration.state, let loaded {
@@ -153,10 +161,36 @@ public final class ZTAgent: Service, Sendable {
         }
     }
 
-    /// Starts the stub; returns where it listens.
+    /// Network changes seen (netlink) and when the last one was.
+    public var networkChangeCount: (count: Int, last: Date?) { self.networkChanges.withLockedValue { $0 } }
+
+    /// A change of links, addresses or routes: upstream connections may now be dead or take a
+    /// wrong route, so they are replaced (queries in flight finish on the old ones).
+    public func networkChanged(_ changes: [NetworkChange]) {
+        self.networkChanges.withLockedValue { $0 = ($0.count + 1, Date()) }
+        self.pool.resetConnections()
+        self.logger.info("network changed: upstream connections renewed", metadata: ["changes": "\(changes.count)"])
+    }
+
+    /// Where metrics are served, once started.
+    public func startMetrics() async throws -> SocketAddress? {
+        guard let listen = self.configuration.metricsListen else { return nil }
+        let address = try HostPort.parse(listen, defaultPort: 9153)
+        let server = MetricsServer(registry: self.metrics.registry, logger: self.logger) { [self] in
+            await self.metrics.collect(from: self)
+        }
+        let bound = try await server.start(host: address.ipAddress ?? "127.0.0.1", port: address.port ?? 9153, group: self.group)
+        self.metricsServer.withLockedValue { $0 = server }
+        return bound
+    }
+
+    /// Starts the stub (and the metrics endpoint when configured); returns where the stub listens.
     @discardableResult
     public func start() async throws -> [(udp: SocketAddress, tcp: SocketAddress)] {
         let bound = try await self.stub.start()
+        if let metrics = try await self.startMetrics() {
+            self.logger.info("metrics on http://\(metrics.ipAddress ?? "?"):\(metrics.port ?? 0)/metrics")
+        }
         self.logger.info("ztagent ready", metadata: [
             "identity": "\(self.identityName ?? "?")",
             "servers": "\(self.pool.health().map { "\($0.endpoint)" })",
@@ -167,6 +201,7 @@ public final class ZTAgent: Service, Sendable {
     /// Stops the stub and closes upstream connections.
     public func stop() async {
         await self.stub.stop()
+        await self.metricsServer.withLockedValue { $0 }?.stop()
         self.pool.shutdown()
     }
 
@@ -186,6 +221,18 @@ public final class ZTAgent: Service, Sendable {
             print("ztagent listening udp=\(pair.udp.ipAddress ?? "?"):\(pair.udp.port ?? 0) tcp=\(pair.tcp.ipAddress ?? "?"):\(pair.tcp.port ?? 0)")
         }
         fflushStandardOutput()
+        let notifier = SystemdNotifier()
+        _ = notifier.ready(status: "serving DNS on \(bound.map { "\($0.udp)" }.joined(separator: ", "))")
+        let monitor = NetworkChangeMonitor(debounceMilliseconds: 200) { [self] changes in self.networkChanged(changes) }
+        do {
+            try monitor.start()
+        } catch {
+            self.logger.warning("netlink unavailable: network changes will not be noticed", metadata: ["error": "\(error)"])
+        }
+        defer {
+            _ = notifier.stopping()
+            monitor.stop()
+        }
         guard let manager = self.identityManager else {
             try? await gracefulShutdown()
             await self.stop()

@@ -7,4 +7,6 @@ public struct ServerBoundAddresses: Sendable {
     public var api: SocketAddress
     public var plainUDP: [SocketAddress]
     public var plainTCP: [SocketAddress]
+    /// The metrics endpoint, when configured.
+    public var metrics: SocketAddress? = nil
 }

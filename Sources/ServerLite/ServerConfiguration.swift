@@ -41,6 +41,8 @@ public struct ServerConfiguration: Codable, Sendable, Hashable {
     public var renewAtFraction: Double
     /// Default lifetime of enrollment tokens.
     public var tokenLifetimeSeconds: Int
+    /// Prometheus metrics on this loopback address ("127.0.0.1:9154"); off when nil.
+    public var metricsListen: String?
 
     public init(
         serverName: String,
@@ -71,6 +73,7 @@ public struct ServerConfiguration: Codable, Sendable, Hashable {
         self.configRefreshSeconds = 300
         self.renewAtFraction = 2.0 / 3.0
         self.tokenLifetimeSeconds = 86_400
+        self.metricsListen = nil
     }
 
     public init(from decoder: Decoder) throws {
@@ -95,6 +98,7 @@ public struct ServerConfiguration: Codable, Sendable, Hashable {
         self.configRefreshSeconds = try c.decodeIfPresent(Int.self, forKey: .configRefreshSeconds) ?? self.configRefreshSeconds
         self.renewAtFraction = try c.decodeIfPresent(Double.self, forKey: .renewAtFraction) ?? self.renewAtFraction
         self.tokenLifetimeSeconds = try c.decodeIfPresent(Int.self, forKey: .tokenLifetimeSeconds) ?? self.tokenLifetimeSeconds
+        self.metricsListen = try c.decodeIfPresent(String.self, forKey: .metricsListen)
     }
 
     /// The DoT address agents use.

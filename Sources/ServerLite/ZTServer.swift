@@ -14,6 +14,7 @@ import NIOSSL
 import Hummingbird
 import HummingbirdTLS
 import ServiceLifecycle
+import Telemetry
 
 /// The server: DoT with mutual TLS and CN ACLs over private zones, public names upstream,
 /// optional plain listeners for tests, and the enrollment API (HTTPS). State lives in
@@ -31,6 +32,9 @@ public final class ZTServer: Service, Sendable {
     public let enrollment: EnrollmentService
     private let apiTLS: TLSConfiguration
     private let apiTask = NIOLockedValueBox<Task<Void, Error>?>(nil)
+    /// Prometheus metrics (served when ``ServerConfiguration/metricsListen`` is set).
+    public let metrics = ServerMetrics()
+    private let metricsServer = NIOLockedValueBox<MetricsServer?>(nil)
     private let upstream: (any DNSUpstream)?
     private let group: EventLoopGroup
     private let logger: Logger
@@ -131,12 +135,20 @@ public final class ZTServer: Service, Sendable {
                 api: self.configuration.apiAdvertise ?? Self.text(api)
             )
             self.startReloading()
+            var metricsAddress: SocketAddress?
+            if let listen = self.configuration.metricsListen {
+                let address = try HostPort.parse(listen, defaultPort: 9154)
+                let server = MetricsServer(registry: self.metrics.registry, logger: self.logger) { [self] in self.metrics.collect(from: self) }
+                metricsAddress = try await server.start(host: address.ipAddress ?? "127.0.0.1", port: address.port ?? 9154, group: self.group)
+                self.metricsServer.withLockedValue { $0 = server }
+            }
             self.logger.info("ztserver listening", metadata: [
+                "metrics": "\(metricsAddress.map { "\($0)" } ?? "off")",
                 "api": "\(api)",
                 "dot": "\(dot)", "plain_udp": "\(udp)", "plain_tcp": "\(tcp)", "zones": "\(self.resolver.snapshot.zones.count)",
                 "upstream": "\(self.configuration.upstreamMode.rawValue)",
             ])
-            return ServerBoundAddresses(dot: dot, api: api, plainUDP: udp, plainTCP: tcp)
+            return ServerBoundAddresses(dot: dot, api: api, plainUDP: udp, plainTCP: tcp, metrics: metricsAddress)
         } catch {
             await self.stop()
             throw error
@@ -158,6 +170,7 @@ public final class ZTServer: Service, Sendable {
         }
         for channel in channels { try? await channel.close() }
         self.connections.closeAll { _ in true }
+        await self.metricsServer.withLockedValue { $0 }?.stop()
         if let task = self.apiTask.withLockedValue({ task -> Task<Void, Error>? in defer { task = nil }; return task }) {
             task.cancel()
             _ = try? await task.value
@@ -171,6 +184,7 @@ public final class ZTServer: Service, Sendable {
         let bound = try await self.start()
         var line = "ztserver listening dot=\(bound.dot.ipAddress ?? "?"):\(bound.dot.port ?? 0) api=\(bound.api.ipAddress ?? "?"):\(bound.api.port ?? 0)"
         for address in bound.plainTCP { line += " plain=\(address.ipAddress ?? "?"):\(address.port ?? 0)" }
+        if let metrics = bound.metrics { line += " metrics=\(metrics.ipAddress ?? "?"):\(metrics.port ?? 0)" }
         print(line)
         fflush(nil)
         try? await gracefulShutdown()

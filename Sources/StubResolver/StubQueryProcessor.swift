@@ -17,6 +17,7 @@ public final class StubQueryProcessor: Sendable {
         var query: DNSMessage
         var transport: DNSTransportKind
         var promise: EventLoopPromise<[UInt8]?>
+        var started: ContinuousClock.Instant?
     }
 
     private let upstreamBox: NIOLockedValueBox<any DNSUpstream>
@@ -25,10 +26,13 @@ public final class StubQueryProcessor: Sendable {
     private let inFlight = NIOLockedValueBox<[DNSCacheKey: [Waiter]]>([:])
     private let logger: Logger
     private let staleAllowed = Atomic<Bool>(true)
+    private let observer: (any QueryObserver)?
     /// The stub's counters.
     public let statistics: StubStatistics
 
-    public init(upstream: any DNSUpstream, cache: DNSCache, configuration: StubConfiguration, statistics: StubStatistics = StubStatistics(), logger: Logger = Logger(label: "ztagent.stub")) {
+    /// - Parameter observer: told about each answered query (metrics); nil costs nothing.
+    public init(upstream: any DNSUpstream, cache: DNSCache, configuration: StubConfiguration, statistics: StubStatistics = StubStatistics(), observer: (any QueryObserver)? = nil, logger: Logger = Logger(label: "ztagent.stub")) {
+        self.observer = observer
         self.upstreamBox = NIOLockedValueBox(upstream)
         self.cache = cache
         self.configuration = configuration
@@ -91,14 +95,18 @@ public final class StubQueryProcessor: Sendable {
             return .now(self.encode(ResponseBuilder.error(.refused, to: query), for: query, transport: transport))
         }
 
+        let started = self.observer == nil ? nil : ContinuousClock.now
         if case .fresh(let cached) = self.cache.lookup(key) {
             self.statistics.cacheHits.wrappingAdd(1, ordering: .relaxed)
+            if let observer = self.observer, let started {
+                observer.observe(type: key.type, responseCode: cached.responseCode, cacheHit: true, duration: ContinuousClock.now - started)
+            }
             return .now(self.encode(ResponseBuilder.reply(to: query, with: cached), for: query, transport: transport))
         }
         self.statistics.cacheMisses.wrappingAdd(1, ordering: .relaxed)
 
         let promise = loop.makePromise(of: [UInt8]?.self)
-        let waiter = Waiter(query: query, transport: transport, promise: promise)
+        let waiter = Waiter(query: query, transport: transport, promise: promise, started: started)
         let isFirst = self.inFlight.withLockedValue { table -> Bool in
             if table[key] != nil {
                 table[key]?.append(waiter)
@@ -132,6 +140,7 @@ public final class StubQueryProcessor: Sendable {
                 }
                 for waiter in waiters {
                     waiter.promise.succeed(self.encode(ResponseBuilder.reply(to: waiter.query, with: answer), for: waiter.query, transport: waiter.transport))
+                    self.observe(waiter, key: key, responseCode: answer.responseCode)
                 }
             case .failure(let error):
                 self.statistics.upstreamFailures.wrappingAdd(1, ordering: .relaxed)
@@ -153,9 +162,15 @@ public final class StubQueryProcessor: Sendable {
                     let reply = stale.map { ResponseBuilder.reply(to: waiter.query, with: $0) }
                         ?? ResponseBuilder.error(.serverFailure, to: waiter.query)
                     waiter.promise.succeed(self.encode(reply, for: waiter.query, transport: waiter.transport))
+                    self.observe(waiter, key: key, responseCode: reply.responseCode)
                 }
             }
         }
+    }
+
+    private func observe(_ waiter: Waiter, key: DNSCacheKey, responseCode: DNSResponseCode) {
+        guard let observer = self.observer, let started = waiter.started else { return }
+        observer.observe(type: key.type, responseCode: responseCode, cacheHit: false, duration: ContinuousClock.now - started)
     }
 
     private func encode(_ reply: DNSMessage, for query: DNSMessage, transport: DNSTransportKind) -> [UInt8]? {

@@ -16,6 +16,9 @@ struct AgentRunCommand: AsyncParsableCommand {
     @Option(help: "Override the listen addresses (IP:PORT, repeatable).")
     var listen: [String] = []
 
+    @Option(help: "Serve Prometheus metrics on this loopback IP:PORT.")
+    var metricsListen: String?
+
     @Flag(help: "Allow listening on non-loopback addresses.")
     var allowNonLoopback = false
 
@@ -39,6 +42,7 @@ struct AgentRunCommand: AsyncParsableCommand {
         }
         if !self.listen.isEmpty { configuration.listen = self.listen }
         if self.allowNonLoopback { configuration.allowNonLoopback = true }
+        if let metricsListen = self.metricsListen { configuration.metricsListen = metricsListen }
         let group = MultiThreadedEventLoopGroup(numberOfThreads: configuration.threads ?? System.coreCount)
         let agent = try await ZTAgent(configuration: configuration, group: group, logger: logger)
         let services = ServiceGroup(configuration: .init(

@@ -15,6 +15,9 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Override the enrollment API listen address (IP:PORT).")
     var apiListen: String?
 
+    @Option(help: "Serve Prometheus metrics on this loopback IP:PORT.")
+    var metricsListen: String?
+
     @Option(help: "Also serve plain DNS (UDP+TCP) on IP:PORT, without identity (for tests; repeatable).")
     var plainListen: [String] = []
 
@@ -33,9 +36,11 @@ struct RunCommand: AsyncParsableCommand {
         let dotListen = self.dotListen
         let plainListen = self.plainListen
         let apiListen = self.apiListen
+        let metricsListen = self.metricsListen
         let server = try await ZTServer(paths: self.state.paths, group: group, logger: logger) { configuration in
             if let dotListen { configuration.dotListen = dotListen }
             if let apiListen { configuration.apiListen = apiListen }
+            if let metricsListen { configuration.metricsListen = metricsListen }
             configuration.plainListen += plainListen
         }
         let services = ServiceGroup(configuration: .init(

@@ -1,0 +1,50 @@
+import ArgumentParser
+
+/// `ztagent dns apply`.
+struct DNSApplyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "apply",
+        abstract: "Point the host's resolver at the stub. Idempotent; finishes an interrupted apply."
+    )
+
+    @OptionGroup var host: DNSHostOptions
+
+    @Option(help: "The stub's address, IP or IP:PORT (resolv.conf-based modes need port 53).")
+    var stub: String = "127.0.0.1:53"
+
+    @Option(name: .customLong("domain"), help: "Split DNS: send only this domain (and its subdomains) to the stub. Repeatable. Without it every name goes to the stub. Only systemd-resolved can split.")
+    var domains: [String] = []
+
+    @Option(help: "Resolver mode instead of detection: systemd-resolved, resolvconf, direct.")
+    var mode: ResolverMode?
+
+    @Option(help: "systemd-resolved: the link the agent owns.")
+    var link: String = "zt0"
+
+    @Flag(help: "systemd-resolved: use an existing link instead of creating a veth pair.")
+    var noCreateLink = false
+
+    @Option(help: "systemd-resolved: the address given to a created link.")
+    var linkAddress: String = "169.254.77.1/32"
+
+    func run() throws {
+        do {
+            let request = try DNSApplyRequest(
+                stub: try StubAddress(parsing: self.stub), domains: self.domains,
+                linkName: self.link, createLink: !self.noCreateLink, linkAddress: self.linkAddress
+            )
+            switch try self.host.manager().apply(request, mode: self.mode) {
+            case .unchanged(let state):
+                print("dns: already applied (\(state.mode.rawValue), stub \(state.request.stub)); nothing changed")
+            case .applied(let state):
+                let names = state.request.domains.isEmpty ? "every name" : state.request.domains.joined(separator: " ")
+                print("dns: applied \(state.mode.rawValue): \(names) -> \(state.request.stub)")
+            }
+        } catch let error as HostDNSError {
+            printDNSError("ztagent dns apply: \(error)")
+            throw ExitCode.failure
+        }
+    }
+}
+
+extension ResolverMode: ExpressibleByArgument {}

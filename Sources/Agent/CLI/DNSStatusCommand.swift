@@ -1,0 +1,31 @@
+import ArgumentParser
+import Foundation
+
+/// `ztagent dns status`.
+struct DNSStatusCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status",
+        abstract: "Show the detected resolver mode, what is applied and whether it is still in force."
+    )
+
+    @OptionGroup var host: DNSHostOptions
+
+    @Flag(help: "JSON output.")
+    var json = false
+
+    func run() throws {
+        let report = self.host.manager().status()
+        if self.json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+        } else {
+            print(report.text)
+        }
+    }
+}
+
+/// Writes one line to standard error.
+func printDNSError(_ line: String) {
+    FileHandle.standardError.write(Data((line + "\n").utf8))
+}

@@ -1,0 +1,11 @@
+/// How the host's resolver is pointed at the stub.
+public enum ResolverMode: String, Codable, Sendable, Hashable, CaseIterable {
+    /// systemd-resolved, per link over D-Bus (split DNS with routing-only domains).
+    case systemdResolved = "systemd-resolved"
+    /// Debian resolvconf or openresolv: `resolvconf -a lo.ztagent`.
+    case resolvconf
+    /// /etc/resolv.conf written by the agent, with a backup taken once.
+    case direct
+    /// NetworkManager owns /etc/resolv.conf: the agent says what to do and changes nothing.
+    case networkManager = "networkmanager"
+}

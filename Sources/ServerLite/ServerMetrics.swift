@@ -1,0 +1,52 @@
+import Foundation
+import Prometheus
+import Telemetry
+
+/// The server's Prometheus metrics, copied from its counters at scrape time.
+public final class ServerMetrics: Sendable {
+    public let registry = PrometheusCollectorRegistry()
+    private let totals: [String: MonotonicCounter]
+
+    public init() {
+        let registry = self.registry
+        func total(_ name: String, _ labels: [(String, String)] = []) -> MonotonicCounter {
+            MonotonicCounter(registry.makeCounter(name: name, labels: labels))
+        }
+        self.totals = [
+            "queries": total("ztserver_queries_total"),
+            "private": total("ztserver_private_answers_total"),
+            "hidden": total("ztserver_hidden_refusals_total"),
+            "forwarded": total("ztserver_forwarded_queries_total"),
+            "upstreamFailures": total("ztserver_upstream_failures_total"),
+            "formerr": total("ztserver_malformed_queries_total", [("action", "formerr")]),
+            "dropped": total("ztserver_malformed_queries_total", [("action", "dropped")]),
+            "accepted": total("ztserver_tls_handshakes_total"),
+            "authenticated": total("ztserver_authenticated_connections_total"),
+            "unknown": total("ztserver_authentication_failures_total", [("reason", "unknown_endpoint")]),
+            "revoked": total("ztserver_authentication_failures_total", [("reason", "revoked")]),
+            "badCertificate": total("ztserver_authentication_failures_total", [("reason", "bad_certificate")]),
+        ]
+    }
+
+    /// Copies the server's counters and state into the registry (before a scrape).
+    public func collect(from server: ZTServer) {
+        let stats = server.statistics.snapshot()
+        self.totals["queries"]?.update(to: stats.queries)
+        self.totals["private"]?.update(to: stats.privateAnswers)
+        self.totals["hidden"]?.update(to: stats.hiddenRefusals)
+        self.totals["forwarded"]?.update(to: stats.forwarded)
+        self.totals["upstreamFailures"]?.update(to: stats.upstreamFailures)
+        self.totals["formerr"]?.update(to: stats.formatErrors)
+        self.totals["dropped"]?.update(to: stats.droppedMalformed)
+        self.totals["accepted"]?.update(to: stats.tlsConnectionsAccepted)
+        self.totals["authenticated"]?.update(to: stats.tlsConnectionsAuthenticated)
+        self.totals["unknown"]?.update(to: stats.connectionsRefusedUnknownEndpoint)
+        self.totals["revoked"]?.update(to: stats.connectionsRefusedRevoked)
+        self.totals["badCertificate"]?.update(to: stats.connectionsRefusedNoCertificate)
+        self.registry.makeGauge(name: "ztserver_dot_connections").set(Int64(server.connections.count))
+        let snapshot = server.resolver.snapshot
+        self.registry.makeGauge(name: "ztserver_zones").set(Int64(snapshot.zones.count))
+        self.registry.makeGauge(name: "ztserver_endpoints", labels: [("status", "active")]).set(Int64(snapshot.endpoints.values.filter { $0.status == .active }.count))
+        self.registry.makeGauge(name: "ztserver_endpoints", labels: [("status", "revoked")]).set(Int64(snapshot.endpoints.values.filter { $0.status == .revoked }.count))
+    }
+}
