@@ -55,6 +55,14 @@ public struct AgentConfiguration: Codable, Sendable, Hashable {
     public var threads: Int?
     /// Prometheus metrics on this loopback address ("127.0.0.1:9153"); off when nil.
     public var metricsListen: String?
+    /// The control socket `ztagent status` reads; default `<state>/control.sock` for an enrolled
+    /// agent, none otherwise.
+    public var controlSocket: String?
+
+    /// The control socket in use, if any.
+    public var effectiveControlSocket: String? {
+        self.controlSocket ?? self.state.map { "\($0)/control.sock" }
+    }
 
     public init(
         listen: [String] = ["127.0.0.1:53"],
@@ -85,7 +93,7 @@ public struct AgentConfiguration: Codable, Sendable, Hashable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case listen, allowNonLoopback, state, identity, ca, servers, cacheSize, upstreamTimeoutSeconds, connectionsPerServer, minimumTLSVersion, threads, metricsListen
+        case listen, allowNonLoopback, state, identity, ca, servers, cacheSize, upstreamTimeoutSeconds, connectionsPerServer, minimumTLSVersion, threads, metricsListen, controlSocket
     }
 
     public init(from decoder: Decoder) throws {
@@ -102,6 +110,7 @@ public struct AgentConfiguration: Codable, Sendable, Hashable {
         self.minimumTLSVersion = try container.decodeIfPresent(String.self, forKey: .minimumTLSVersion) ?? "1.3"
         self.threads = try container.decodeIfPresent(Int.self, forKey: .threads)
         self.metricsListen = try container.decodeIfPresent(String.self, forKey: .metricsListen)
+        self.controlSocket = try container.decodeIfPresent(String.self, forKey: .controlSocket)
     }
 
     /// Reads and checks a configuration file; relative paths become absolute.

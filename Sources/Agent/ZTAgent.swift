@@ -32,6 +32,8 @@ public final class ZTAgent: Service, Sendable {
     public let metrics = AgentMetrics()
     private let networkChanges = NIOLockedValueBox<(count: Int, last: Date?)>((0, nil))
     private let metricsServer = NIOLockedValueBox<MetricsServer?>(nil)
+    private let controlServer = NIOLockedValueBox<ControlSocketServer?>(nil)
+    private let bound = NIOLockedValueBox<[String]>([])
 
     /// Loads the identity (refusing a key readable by others) and trust anchors, and builds the
     /// stub and upstream pool. Nothing listens until ``start()`` or ``run()``.
@@ -184,10 +186,67 @@ public final class ZTAgent: Service, Sendable {
         return bound
     }
 
-    /// Starts the stub (and the metrics endpoint when configured); returns where the stub listens.
+    static func text(_ address: SocketAddress) -> String {
+        let ip = address.ipAddress ?? "?"
+        return (address.protocol == .inet6 ? "[\(ip)]" : ip) + ":\(address.port ?? 0)"
+    }
+
+    /// Everything `ztagent status` shows.
+    public func status() async -> AgentStatus {
+        let stats = self.processor.statistics.snapshot()
+        let lookups = stats.cacheHits + stats.cacheMisses
+        let pool = self.pool
+        var identity = AgentStatus.Identity(commonName: self.identityName, certificateNotAfter: nil, certificateSerial: nil,
+                                            rejections: pool.identityRejectionCount, renewals: 0, renewalFailures: 0)
+        var config: AgentStatus.Config?
+        if let manager = self.identityManager {
+            let current = await manager.identity
+            let statistics = await manager.statistics
+            let claims = await manager.config
+            identity.certificateNotAfter = current.notValidAfter
+            identity.certificateSerial = current.leaf.serialNumber.bytes.map { String(format: "%02x", $0) }.joined()
+            identity.renewals = statistics.renewals
+            identity.renewalFailures = statistics.renewalFailures
+            config = AgentStatus.Config(version: claims.version, expiresAt: claims.expiresAt, privateSuffixes: claims.privateSuffixes,
+                                        refreshes: statistics.configRefreshes, rejections: statistics.configRejections)
+        } else if let files = self.configuration.identity, let static_ = try? TLSIdentity.load(certificatePath: files.certificate, keyPath: files.key) {
+            identity.certificateNotAfter = static_.notValidAfter
+            identity.certificateSerial = static_.leaf.serialNumber.bytes.map { String(format: "%02x", $0) }.joined()
+        }
+        let dns = HostDNSManager(environment: LocalHostEnvironment(), stateDirectory: self.configuration.state ?? "/var/lib/ztagent").status()
+        let network = self.networkChangeCount
+        return AgentStatus(
+            identity: identity,
+            config: config,
+            upstreams: pool.health().map {
+                AgentStatus.Upstream(server: "\($0.endpoint)", up: $0.isUp, consecutiveFailures: $0.consecutiveFailures,
+                                     openConnections: $0.openConnections, rttMilliseconds: $0.smoothedLatencyMilliseconds)
+            },
+            upstreamConnectionsOpened: pool.connectionsOpenedCount,
+            cache: AgentStatus.Cache(entries: self.cache.count, hits: stats.cacheHits, misses: stats.cacheMisses,
+                                     hitRate: lookups == 0 ? 0 : Double(stats.cacheHits) / Double(lookups)),
+            queries: stats,
+            resolver: AgentStatus.Resolver(mode: (dns.appliedMode ?? dns.detectedMode).rawValue, applied: dns.applied, intact: dns.intact, advice: dns.advice),
+            network: AgentStatus.Network(changes: network.count, lastChange: network.last),
+            listening: self.bound.withLockedValue { $0 }
+        )
+    }
+
+    /// Starts the stub (and the metrics endpoint and control socket when configured); returns
+    /// where the stub listens.
     @discardableResult
     public func start() async throws -> [(udp: SocketAddress, tcp: SocketAddress)] {
         let bound = try await self.stub.start()
+        self.bound.withLockedValue { $0 = bound.map { "udp=\(Self.text($0.udp)) tcp=\(Self.text($0.tcp))" } }
+        if let path = self.configuration.effectiveControlSocket {
+            let control = ControlSocketServer(path: path) { [self] in await self.status() }
+            do {
+                try await control.start(group: self.group)
+                self.controlServer.withLockedValue { $0 = control }
+            } catch {
+                self.logger.warning("no control socket: ztagent status will not work", metadata: ["path": "\(path)", "error": "\(error)"])
+            }
+        }
         if let metrics = try await self.startMetrics() {
             self.logger.info("metrics on http://\(metrics.ipAddress ?? "?"):\(metrics.port ?? 0)/metrics")
         }
@@ -202,6 +261,7 @@ public final class ZTAgent: Service, Sendable {
     public func stop() async {
         await self.stub.stop()
         await self.metricsServer.withLockedValue { $0 }?.stop()
+        await self.controlServer.withLockedValue { $0 }?.stop()
         self.pool.shutdown()
     }
 

@@ -59,3 +59,17 @@ struct NetlinkAndNotifyTests {
         #expect(!SystemdNotifier(socketPath: path + ".missing").ready())
     }
 }
+
+@Suite("The agent and netlink, in a private network namespace")
+struct AgentNetlinkTests {
+    @Test("network changes show in ztagent status, the pool reconnects, queries in flight are answered")
+    func agentReactsToNetworkChanges() throws {
+        let ztserver = try BuiltProducts.executable("ztserver")
+        let ztagent = try BuiltProducts.executable("ztagent")
+        let result = try NamespaceTests.runScript("agent-netlink.sh", [ztserver, ztagent], timeout: 120)
+        #expect(result.status == 0, "\(result.standardOutput)\n\(result.standardError)")
+        for check in ["network changes", "last change time", "upstream pool reconnected", "all 160 queries"] {
+            #expect(result.standardOutput.contains("ok: ") && result.standardOutput.contains(check), "missing: \(check)\n\(result.standardOutput)")
+        }
+    }
+}
