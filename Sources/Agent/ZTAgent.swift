@@ -77,7 +77,8 @@ public final class ZTAgent: Service, Sendable {
         )
         self.cache = DNSCache(capacity: configuration.cacheSize, policy: stubConfiguration.cachePolicy)
         self.processor = StubQueryProcessor(
-            upstream: pool, cache: self.cache, configuration: stubConfiguration,
+            upstream: Self.failoverUpstream(pool: pool, config: loaded?.config, stateDirectory: configuration.state, group: group, logger: logger),
+            cache: self.cache, configuration: stubConfiguration,
             observer: configuration.metricsListen == nil ? nil : self.metrics, logger: logger
         )
         self.stub = StubServer(configuration: stubConfiguration, processor: self.processor, group: group, logger: logger)
@@ -99,6 +100,23 @@ public final class ZTAgent: Service, Sendable {
 
     /// The DoT pool queries go to now.
     public var pool: DoTUpstreamPool { self.poolBox.withLockedValue { $0 } }
+
+    /// The pool, wrapped in the config's policy for when every DoT server is down.
+    static func failoverUpstream(pool: DoTUpstreamPool, config: AgentConfigClaims?, stateDirectory: String?, group: EventLoopGroup, logger: Logger) -> any DNSUpstream {
+        guard let config else { return pool }
+        var fallback: (any DNSUpstream)?
+        if config.publicFailure == "open" {
+            let original = HostDNSManager(environment: LocalHostEnvironment(), stateDirectory: stateDirectory ?? "/var/lib/ztagent").status().originalNameservers
+            // Loopback resolvers (127.0.0.53 and the like) could send the query back to this stub.
+            let servers = original.compactMap { try? SocketAddress(ipAddress: $0, port: 53) }.filter { !StubServer.isLoopback($0) }
+            if servers.isEmpty {
+                logger.warning("config says fail open, but no original (non-loopback) resolvers are known: failing closed")
+            } else {
+                fallback = PlainDNSUpstream(servers: servers, group: group)
+            }
+        }
+        return PublicFailoverUpstream(primary: pool, fallback: fallback, privateSuffixes: config.privateSuffixes)
+    }
 
     static func endpoints(_ servers: [AgentConfiguration.Server]) throws -> [DoTServerEndpoint] {
         try servers.map { DoTServerEndpoint(address: try HostPort.parse($0.address, defaultPort: 853), serverName: $0.name) }
@@ -143,20 +161,24 @@ public final class ZTAgent: Service, Sendable {
             do {
                 let servers = try Self.endpoints(config.servers.map { AgentConfiguration.Server(address: $0.address, name: $0.name) })
                 let current = self.pool.health().map(\.endpoint)
-                guard servers != current else { return }
-                let pool = try DoTUpstreamPool(
-                    configuration: .init(servers: servers, connectionsPerServer: self.configuration.connectionsPerServer),
-                    tls: try Self.tlsSettings(identity: identity, caPath: self.caPath, minimumVersion: self.minimumTLSVersion),
-                    group: self.group, logger: self.logger
-                )
-                self.watchForRejection(pool)
-                let old = self.poolBox.withLockedValue { box -> DoTUpstreamPool in
-                    defer { box = pool }
-                    return box
+                if servers != current {
+                    let pool = try DoTUpstreamPool(
+                        configuration: .init(servers: servers, connectionsPerServer: self.configuration.connectionsPerServer),
+                        tls: try Self.tlsSettings(identity: identity, caPath: self.caPath, minimumVersion: self.minimumTLSVersion),
+                        group: self.group, logger: self.logger
+                    )
+                    self.watchForRejection(pool)
+                    let old = self.poolBox.withLockedValue { box -> DoTUpstreamPool in
+                        defer { box = pool }
+                        return box
+                    }
+                    self.group.any().scheduleTask(in: .seconds(10)) { old.shutdown() }
+                    self.logger.info("upstream servers replaced", metadata: ["servers": "\(servers)"])
                 }
-                self.processor.replaceUpstream(pool)
-                self.group.any().scheduleTask(in: .seconds(10)) { old.shutdown() }
-                self.logger.info("upstream servers replaced", metadata: ["servers": "\(servers)"])
+                // Private suffixes and the failure policy may have changed even when servers did not.
+                self.processor.replaceUpstream(Self.failoverUpstream(
+                    pool: self.pool, config: config, stateDirectory: self.configuration.state, group: self.group, logger: self.logger
+                ))
             } catch {
                 self.logger.error("cannot use the new config's servers, keeping the current ones", metadata: ["error": "\(error)"])
             }

@@ -117,6 +117,22 @@ public enum AtomicFile {
             )
         }
     }
+
+    /// Removes temp files a crashed write left in `directory` (".NAME.tmp-XXXX"). They may hold a
+    /// complete private key, so they must not linger. Returns how many were removed.
+    @discardableResult
+    public static func removeStaleTemporaryFiles(in directory: String) -> Int {
+        guard let stream = opendir(directory) else { return 0 }
+        var names: [String] = []
+        while let entry = readdir(stream) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            if name.hasPrefix("."), name.contains(".tmp-") { names.append(name) }
+        }
+        closedir(stream)
+        var removed = 0
+        for name in names where unlink("\(directory)/\(name)") == 0 { removed += 1 }
+        return removed
+    }
 }
 
 /// `write(2)`, named so it is not shadowed by `AtomicFile.write`.

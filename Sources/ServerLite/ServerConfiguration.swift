@@ -43,6 +43,11 @@ public struct ServerConfiguration: Codable, Sendable, Hashable {
     public var tokenLifetimeSeconds: Int
     /// Prometheus metrics on this loopback address ("127.0.0.1:9154"); off when nil.
     public var metricsListen: String?
+    /// Tell agents to route only the private suffixes to their stub (split DNS) instead of
+    /// every name.
+    public var splitDNS: Bool
+    /// What agents do with public names when no DoT server answers: "closed" or "open".
+    public var publicFailure: String
 
     public init(
         serverName: String,
@@ -74,6 +79,8 @@ public struct ServerConfiguration: Codable, Sendable, Hashable {
         self.renewAtFraction = 2.0 / 3.0
         self.tokenLifetimeSeconds = 86_400
         self.metricsListen = nil
+        self.splitDNS = false
+        self.publicFailure = "closed"
     }
 
     public init(from decoder: Decoder) throws {
@@ -99,6 +106,8 @@ public struct ServerConfiguration: Codable, Sendable, Hashable {
         self.renewAtFraction = try c.decodeIfPresent(Double.self, forKey: .renewAtFraction) ?? self.renewAtFraction
         self.tokenLifetimeSeconds = try c.decodeIfPresent(Int.self, forKey: .tokenLifetimeSeconds) ?? self.tokenLifetimeSeconds
         self.metricsListen = try c.decodeIfPresent(String.self, forKey: .metricsListen)
+        self.splitDNS = try c.decodeIfPresent(Bool.self, forKey: .splitDNS) ?? false
+        self.publicFailure = try c.decodeIfPresent(String.self, forKey: .publicFailure) ?? "closed"
     }
 
     /// The DoT address agents use.
@@ -114,6 +123,7 @@ public struct ServerConfiguration: Codable, Sendable, Hashable {
         guard self.endpointCertificateLifetimeSeconds >= 60 else { throw AdministrationError.invalid("endpointCertificateLifetimeSeconds must be at least 60") }
         guard self.renewAtFraction > 0.1, self.renewAtFraction < 0.95 else { throw AdministrationError.invalid("renewAtFraction must be between 0.1 and 0.95") }
         guard self.configRefreshSeconds >= 1 else { throw AdministrationError.invalid("configRefreshSeconds must be at least 1") }
+        guard ["closed", "open"].contains(self.publicFailure) else { throw AdministrationError.invalid("publicFailure must be \"closed\" or \"open\"") }
         guard self.configLifetimeSeconds >= 300 else { throw AdministrationError.invalid("configLifetimeSeconds must be at least 300") }
     }
 }

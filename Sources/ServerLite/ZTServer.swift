@@ -57,6 +57,7 @@ public final class ZTServer: Service, Sendable {
         self.reloadInterval = reloadInterval
 
         try SecureDirectory.check(path: paths.directory)
+        AtomicFile.removeStaleTemporaryFiles(in: paths.directory)
         let identity = try TLSIdentity.load(certificatePath: paths.serverCertificate, keyPath: paths.serverKey)
         let authority = try TrustAnchors.load(path: paths.caCertificate)
         let certificateAuthority = try CertificateAuthority.load(certificatePath: paths.caCertificate, keyPath: paths.caKey)

@@ -38,14 +38,22 @@ public struct AgentConfigClaims: JWTPayload, Equatable {
     public var refreshSeconds: Int
     /// Renew the certificate at this fraction of its lifetime (0 < f < 1).
     public var renewAtFraction: Double
+    /// Whether the host sends every name to the stub (true) or only the private suffixes
+    /// (split DNS, where the resolver integration can route by domain).
+    public var captureAll: Bool
+    /// When no DoT server answers: "closed" (public names get SERVFAIL) or "open" (public names
+    /// go to the host's original resolvers). Private names never go anywhere but the DoT servers.
+    public var publicFailure: String
 
     enum CodingKeys: String, CodingKey {
         case issuer = "iss", audience = "aud", issuedAt = "iat", notBefore = "nbf", expiresAt = "exp", version = "ver"
         case schema, servers = "dot", apiURL = "api", routerAddress = "router", privateSuffixes = "private"
-        case refreshSeconds = "refresh", renewAtFraction = "renew"
+        case refreshSeconds = "refresh", renewAtFraction = "renew", captureAll = "capture_all", publicFailure = "public_failure"
     }
 
-    public init(audience: String, issuedAt: Date, notBefore: Date, expiresAt: Date, version: Int64, servers: [Server], apiURL: String, routerAddress: String, privateSuffixes: [String], refreshSeconds: Int, renewAtFraction: Double, schema: Int = Self.currentSchema) {
+    public init(audience: String, issuedAt: Date, notBefore: Date, expiresAt: Date, version: Int64, servers: [Server], apiURL: String, routerAddress: String, privateSuffixes: [String], refreshSeconds: Int, renewAtFraction: Double, schema: Int = Self.currentSchema, captureAll: Bool = true, publicFailure: String = "closed") {
+        self.captureAll = captureAll
+        self.publicFailure = publicFailure
         self.issuer = "ztserver"
         self.audience = audience
         self.issuedAt = issuedAt
@@ -76,6 +84,8 @@ public struct AgentConfigClaims: JWTPayload, Equatable {
         self.privateSuffixes = try container.decode([String].self, forKey: .privateSuffixes)
         self.refreshSeconds = try container.decode(Int.self, forKey: .refreshSeconds)
         self.renewAtFraction = try container.decode(Double.self, forKey: .renewAtFraction)
+        self.captureAll = try container.decodeIfPresent(Bool.self, forKey: .captureAll) ?? true
+        self.publicFailure = try container.decodeIfPresent(String.self, forKey: .publicFailure) ?? "closed"
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -93,6 +103,8 @@ public struct AgentConfigClaims: JWTPayload, Equatable {
         try container.encode(self.privateSuffixes, forKey: .privateSuffixes)
         try container.encode(self.refreshSeconds, forKey: .refreshSeconds)
         try container.encode(self.renewAtFraction, forKey: .renewAtFraction)
+        try container.encode(self.captureAll, forKey: .captureAll)
+        try container.encode(self.publicFailure, forKey: .publicFailure)
     }
 
     /// Claims are checked by ``SignedConfigVerifier`` with explicit reasons, not here.

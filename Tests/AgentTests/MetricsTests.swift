@@ -11,14 +11,7 @@ private func name(_ text: String) -> DNSName { (try? DNSName(text)) ?? .root }
 /// Scrapes with curl, an independent HTTP client.
 private func scrape(_ port: Int) async throws -> String {
     let curl = try PeerTool.require("curl")
-    let pipe = Pipe()
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: curl)
-    process.arguments = ["-s", "--max-time", "5", "http://127.0.0.1:\(port)/metrics"]
-    process.standardOutput = pipe
-    try process.run()
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    return String(decoding: data, as: UTF8.self)
+    return try ProcessRunner.run(curl, ["-s", "--max-time", "5", "http://127.0.0.1:\(port)/metrics"]).output
 }
 
 /// The value of one sample line ("name{labels} value").

@@ -1,4 +1,6 @@
 import ArgumentParser
+import Foundation
+import ZTProtocol
 
 /// `ztagent dns apply`.
 struct DNSApplyCommand: ParsableCommand {
@@ -12,7 +14,7 @@ struct DNSApplyCommand: ParsableCommand {
     @Option(help: "The stub's address, IP or IP:PORT (resolv.conf-based modes need port 53).")
     var stub: String = "127.0.0.1:53"
 
-    @Option(name: .customLong("domain"), help: "Split DNS: send only this domain (and its subdomains) to the stub. Repeatable. Without it every name goes to the stub. Only systemd-resolved can split.")
+    @Option(name: .customLong("domain"), help: "Split DNS: send only this domain (and its subdomains) to the stub. Repeatable. Without it, the enrolled agent's signed config decides (its private suffixes when it asks for split DNS), else every name goes to the stub. Only systemd-resolved can split.")
     var domains: [String] = []
 
     @Option(help: "Resolver mode instead of detection: systemd-resolved, resolvconf, direct.")
@@ -30,7 +32,7 @@ struct DNSApplyCommand: ParsableCommand {
     func run() throws {
         do {
             let request = try DNSApplyRequest(
-                stub: try StubAddress(parsing: self.stub), domains: self.domains,
+                stub: try StubAddress(parsing: self.stub), domains: self.domains.isEmpty ? self.domainsFromConfig() : self.domains,
                 linkName: self.link, createLink: !self.noCreateLink, linkAddress: self.linkAddress
             )
             switch try self.host.manager().apply(request, mode: self.mode) {
@@ -44,6 +46,20 @@ struct DNSApplyCommand: ParsableCommand {
             printDNSError("ztagent dns apply: \(error)")
             throw ExitCode.failure
         }
+    }
+}
+
+extension DNSApplyCommand {
+    /// The private suffixes of the agent's config in force, when it asks for split DNS. The file
+    /// was verified when the agent stored it (0600 in the 0700 state directory).
+    func domainsFromConfig() -> [String] {
+        let path = AgentStatePaths(directory: self.host.stateDir).config
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return [] }
+        let parts = text.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: ".")
+        guard parts.count == 3, let payload = Base64URL.decode(String(parts[1])),
+              let claims = try? JSONDecoder().decode(AgentConfigClaims.self, from: payload), !claims.captureAll
+        else { return [] }
+        return claims.privateSuffixes
     }
 }
 

@@ -46,6 +46,7 @@ public actor AgentIdentityManager {
             throw AgentError.configuration("not enrolled: \(paths.identity) does not exist (run 'ztagent enroll --token …' first)")
         }
         try SecureDirectory.check(path: paths.directory)
+        AtomicFile.removeStaleTemporaryFiles(in: paths.directory)
         let identity = try AgentIdentityFile.load(paths.identity)
         guard let commonName = identity.commonName else { throw AgentError.configuration("\(paths.identity) has no CN") }
         guard let ca = try TrustAnchors.load(path: paths.ca).first else { throw AgentError.configuration("\(paths.ca) holds no certificate") }
@@ -79,12 +80,14 @@ public actor AgentIdentityManager {
     /// The CN this agent is.
     public var commonName: String { self.identity.commonName ?? "" }
 
-    /// When the current certificate is due for renewal.
+    /// When the current certificate is due for renewal: at the config's fraction of its
+    /// lifetime, counted from issue (certificates are backdated a minute for clock skew).
     public var renewalDue: Date {
         let leaf = self.identity.leaf
-        let lifetime = leaf.notValidAfter.timeIntervalSince(leaf.notValidBefore)
+        let issued = min(leaf.notValidBefore.addingTimeInterval(IssuanceProfile.backdate), leaf.notValidAfter)
+        let lifetime = leaf.notValidAfter.timeIntervalSince(issued)
         let fraction = min(max(self.config.renewAtFraction, 0.1), 0.95)
-        return leaf.notValidBefore.addingTimeInterval(lifetime * fraction)
+        return issued.addingTimeInterval(lifetime * fraction)
     }
 
     // MARK: config
@@ -140,6 +143,7 @@ public actor AgentIdentityManager {
     /// Renews now: new key, CSR over mutual TLS, check, store, hand over.
     public func renew() async throws {
         let commonName = self.commonName
+        AtomicFile.removeStaleTemporaryFiles(in: self.paths.directory)
         let (key, csr) = try CSRFactory.make(commonName: commonName)
         let answer: IdentityResponse
         do {

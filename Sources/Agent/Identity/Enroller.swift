@@ -113,7 +113,8 @@ public struct Enroller: Sendable {
     private func checkWritable() throws {
         do {
             try SecureDirectory.ensure(path: self.paths.directory)
-            let probe = "\(self.paths.directory)/.write-test"
+            AtomicFile.removeStaleTemporaryFiles(in: self.paths.directory)
+            let probe = "\(self.paths.directory)/write-test"
             try AtomicFile.write([0x0A], to: probe, mode: 0o600)
             unlink(probe)
         } catch {

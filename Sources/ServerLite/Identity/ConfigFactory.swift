@@ -32,7 +32,9 @@ public struct ConfigFactory: Sendable {
             routerAddress: self.configuration.routerAddress,
             privateSuffixes: suffixes,
             refreshSeconds: self.configuration.configRefreshSeconds,
-            renewAtFraction: self.configuration.renewAtFraction
+            renewAtFraction: self.configuration.renewAtFraction,
+            captureAll: !self.configuration.splitDNS,
+            publicFailure: self.configuration.publicFailure
         )
     }
 }
