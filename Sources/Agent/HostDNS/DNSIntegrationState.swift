@@ -60,6 +60,16 @@ public struct DNSIntegrationState: Codable, Sendable, Hashable {
     public var direct: Direct?
     public var resolvconf: Resolvconf?
     public var resolved: Resolved?
+    /// The resolved drop-in mode: what was at the drop-in path before, and what we wrote.
+    public var dropIn: DropIn?
+
+    public struct DropIn: Codable, Sendable, Hashable {
+        public var path: String
+        /// The previous file's bytes (base64), nil when there was none.
+        public var previousContents: String?
+        public var previousMode: UInt32?
+        public var writtenSHA256: String
+    }
     /// Times (seconds since 1970) the agent re-asserted its setup after finding it overwritten.
     public var reassertions: [Double]
 

@@ -26,6 +26,7 @@ public struct HostDNSManager: Sendable {
         case .direct: return DirectResolvConfBackend()
         case .resolvconf: return ResolvconfBackend()
         case .systemdResolved: return SystemdResolvedBackend()
+        case .systemdResolvedDropIn: return ResolvedDropInBackend()
         case .networkManager: return NetworkManagerBackend()
         }
     }
@@ -73,7 +74,21 @@ public struct HostDNSManager: Sendable {
         if chosen == .networkManager {
             throw HostDNSError.operatorActionRequired(ResolverDetection.networkManagerAdvice)
         }
-        return .applied(try self.backend(for: chosen).apply(request, existing: nil, context: context))
+        guard chosen == .systemdResolved, mode == nil else {
+            return .applied(try self.backend(for: chosen).apply(request, existing: nil, context: context))
+        }
+        do {
+            return .applied(try self.backend(for: .systemdResolved).apply(request, existing: nil, context: context))
+        } catch let error as HostDNSError {
+            guard case .command = error else { throw error }
+            // Per link did not work (no link can be made here, the bus refuses per-link calls):
+            // undo what it started, then configure resolved through a drop-in and a restart.
+            if let partial = try? self.store.load() {
+                _ = try? self.backend(for: partial.mode).revert(partial, context: context)
+            }
+            let state = try ResolvedDropInBackend().apply(request, existing: nil, context: context)
+            return .applied(state)
+        }
     }
 
     /// Undoes what the state file records. Without a state file, a resolv.conf of ours (state lost)
