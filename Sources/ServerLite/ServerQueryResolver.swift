@@ -32,24 +32,21 @@ public final class ServerQueryResolver: Sendable {
     /// Answers one query from `commonName` (nil for plain, unauthenticated listeners).
     public func resolve(_ bytes: [UInt8], commonName: String?, transport: DNSTransportKind, on loop: EventLoop) -> ServerReply {
         self.statistics.queries.wrappingAdd(1, ordering: .relaxed)
-        guard let header = try? DNSHeader(parsing: bytes), !header.isResponse else {
+        let incoming = IncomingQuery.classify(bytes)
+        if incoming.isFormatError { self.statistics.formatErrors.wrappingAdd(1, ordering: .relaxed) }
+        let query: DNSMessage
+        switch incoming {
+        case .dropped:
             self.statistics.droppedMalformed.wrappingAdd(1, ordering: .relaxed)
             return .now(nil)
+        case .unparsable(let formatError):
+            return .now(formatError)
+        case .refused(let refusedQuery, let reply):
+            return .now(self.encode(reply, for: refusedQuery, transport: transport))
+        case .query(let accepted):
+            query = accepted
         }
-        let query: DNSMessage
-        do {
-            query = try DNSMessage(parsing: bytes)
-        } catch {
-            self.statistics.formatErrors.wrappingAdd(1, ordering: .relaxed)
-            return .now(ResponseBuilder.formatError(for: header))
-        }
-        guard query.header.opcode == .query else {
-            return .now(self.encode(ResponseBuilder.error(.notImplemented, to: query), for: query, transport: transport))
-        }
-        guard query.questions.count == 1, let question = query.questions.first else {
-            self.statistics.formatErrors.wrappingAdd(1, ordering: .relaxed)
-            return .now(self.encode(ResponseBuilder.error(.formatError, to: query), for: query, transport: transport))
-        }
+        guard let question = query.questions.first else { return .now(nil) }
 
         switch PrivateZoneAuthority.decide(query, commonName: commonName, snapshot: self.snapshot) {
         case .answer(let answer):

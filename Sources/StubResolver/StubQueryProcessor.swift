@@ -66,30 +66,21 @@ public final class StubQueryProcessor: Sendable {
         case .tcp: self.statistics.tcpQueries.wrappingAdd(1, ordering: .relaxed)
         }
 
-        guard let header = try? DNSHeader(parsing: bytes), !header.isResponse else {
+        let incoming = IncomingQuery.classify(bytes)
+        if incoming.isFormatError { self.statistics.formatErrors.wrappingAdd(1, ordering: .relaxed) }
+        let query: DNSMessage
+        switch incoming {
+        case .dropped:
             self.statistics.droppedMalformed.wrappingAdd(1, ordering: .relaxed)
             return .now(nil)
+        case .unparsable(let formatError):
+            return .now(formatError)
+        case .refused(let refusedQuery, let reply):
+            return .now(self.encode(reply, for: refusedQuery, transport: transport))
+        case .query(let accepted):
+            query = accepted
         }
-        let query: DNSMessage
-        do {
-            query = try DNSMessage(parsing: bytes)
-        } catch {
-            self.statistics.formatErrors.wrappingAdd(1, ordering: .relaxed)
-            self.logger.debug("malformed query", metadata: ["error": "\(error)"])
-            return .now(ResponseBuilder.formatError(for: header))
-        }
-        guard query.header.opcode == .query else {
-            return .now(self.encode(ResponseBuilder.error(.notImplemented, to: query), for: query, transport: transport))
-        }
-        guard query.questions.count == 1, let key = DNSCacheKey(query: query) else {
-            self.statistics.formatErrors.wrappingAdd(1, ordering: .relaxed)
-            return .now(self.encode(ResponseBuilder.error(.formatError, to: query), for: query, transport: transport))
-        }
-        if let edns = query.edns, edns.version > 0 {
-            var reply = ResponseBuilder.error(.badVersion, to: query)
-            reply.questions = []
-            return .now(self.encode(reply, for: query, transport: transport))
-        }
+        guard let key = DNSCacheKey(query: query) else { return .now(nil) }
         guard key.recordClass == .internet || key.recordClass == .any else {
             self.statistics.refused.wrappingAdd(1, ordering: .relaxed)
             return .now(self.encode(ResponseBuilder.error(.refused, to: query), for: query, transport: transport))
