@@ -1,4 +1,5 @@
 import Foundation
+import ZTProtocol
 
 /// The agent's configuration file (JSON). Relative paths are relative to the file's directory.
 ///
@@ -21,17 +22,9 @@ public struct AgentConfiguration: Codable, Sendable, Hashable {
         }
     }
 
-    /// One DoT server, by IP address (never a name: the agent must not need DNS to reach it).
-    public struct Server: Codable, Sendable, Hashable {
-        /// "IP:PORT" (port defaults to 853).
-        public var address: String
-        /// The name its certificate must carry.
-        public var name: String
-        public init(address: String, name: String) {
-            self.address = address
-            self.name = name
-        }
-    }
+    /// One DoT server, by IP address (never a name: the agent must not need DNS to reach it),
+    /// with the name its certificate must carry. The same type the signed config uses.
+    public typealias Server = AgentConfigClaims.Server
 
     /// Stub listen addresses, "IP:PORT". Default 127.0.0.1:53.
     public var listen: [String]

@@ -51,7 +51,7 @@ public final class ZTAgent: Service, Sendable {
             let paths = AgentStatePaths(directory: state)
             let stateLoaded = try await AgentIdentityManager.load(paths)
             identity = stateLoaded.identity
-            servers = try Self.endpoints(stateLoaded.config.servers.map { AgentConfiguration.Server(address: $0.address, name: $0.name) })
+            servers = try Self.endpoints(stateLoaded.config.servers)
             self.caPath = paths.ca
             loaded = stateLoaded
         } else {
@@ -159,7 +159,7 @@ public final class ZTAgent: Service, Sendable {
         Task {
             let identity = await manager.identity
             do {
-                let servers = try Self.endpoints(config.servers.map { AgentConfiguration.Server(address: $0.address, name: $0.name) })
+                let servers = try Self.endpoints(config.servers)
                 let current = self.pool.health().map(\.endpoint)
                 if servers != current {
                     let pool = try DoTUpstreamPool(
@@ -208,11 +208,6 @@ public final class ZTAgent: Service, Sendable {
         return bound
     }
 
-    static func text(_ address: SocketAddress) -> String {
-        let ip = address.ipAddress ?? "?"
-        return (address.protocol == .inet6 ? "[\(ip)]" : ip) + ":\(address.port ?? 0)"
-    }
-
     /// Everything `ztagent status` shows.
     public func status() async -> AgentStatus {
         let stats = self.processor.statistics.snapshot()
@@ -259,7 +254,7 @@ public final class ZTAgent: Service, Sendable {
     @discardableResult
     public func start() async throws -> [(udp: SocketAddress, tcp: SocketAddress)] {
         let bound = try await self.stub.start()
-        self.bound.withLockedValue { $0 = bound.map { "udp=\(Self.text($0.udp)) tcp=\(Self.text($0.tcp))" } }
+        self.bound.withLockedValue { $0 = bound.map { "udp=\(HostPort.text($0.udp)) tcp=\(HostPort.text($0.tcp))" } }
         if let path = self.configuration.effectiveControlSocket {
             let control = ControlSocketServer(path: path) { [self] in await self.status() }
             do {

@@ -3,6 +3,12 @@ import NIOCore
 /// Parses "IP:PORT" and "[IPv6]:PORT" into a socket address. Names are refused on purpose:
 /// the server and the agent must not depend on DNS to find their own peers.
 public enum HostPort {
+    /// "IP:PORT" ("[v6]:PORT"): the form ``parse(_:defaultPort:)`` reads.
+    public static func text(_ address: SocketAddress) -> String {
+        let ip = address.ipAddress ?? "?"
+        return (address.protocol == .inet6 ? "[\(ip)]" : ip) + ":\(address.port ?? 0)"
+    }
+
     public static func parse(_ text: String, defaultPort: Int? = nil) throws -> SocketAddress {
         var host = text
         var port = defaultPort

@@ -132,8 +132,8 @@ public final class ZTServer: Service, Sendable {
             self.enrollment.onRegistryChange { [weak self] in self?.reloadIfChanged() }
             let api = try await self.startAPI(try HostPort.parse(self.configuration.apiListen, defaultPort: 5001))
             self.enrollment.advertise(
-                dot: self.configuration.dotAdvertise ?? Self.text(dot),
-                api: self.configuration.apiAdvertise ?? Self.text(api)
+                dot: self.configuration.dotAdvertise ?? HostPort.text(dot),
+                api: self.configuration.apiAdvertise ?? HostPort.text(api)
             )
             self.startReloading()
             var metricsAddress: SocketAddress?
@@ -154,12 +154,6 @@ public final class ZTServer: Service, Sendable {
             await self.stop()
             throw error
         }
-    }
-
-    static func text(_ address: SocketAddress) -> String {
-        let ip = address.ipAddress ?? "?"
-        let host = address.protocol == .inet6 ? "[\(ip)]" : ip
-        return "\(host):\(address.port ?? 0)"
     }
 
     /// Closes listeners and connections.
