@@ -31,6 +31,22 @@ let package = Package(
         // Pure DNS wire format: no NIO, no Foundation. Shared by agent and server, fuzzable alone.
         .target(name: "DNSWire"),
 
+        // Pure TLS ClientHello reading (SNI for routing): no NIO, no Foundation, fuzzable alone.
+        .target(name: "TLSClientHello"),
+
+        // Byte relays over NIO shared by the server's router and the agent's intercept: splicing two
+        // channels with backpressure and half-close, and reading SNI before TLS.
+        .target(
+            name: "TunnelRelay",
+            dependencies: [
+                "TLSClientHello",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
         // DNS transports over NIO: length framing, plain UDP/TCP client, DoT connection pool.
         .target(
             name: "DNSTransport",
@@ -107,6 +123,7 @@ let package = Package(
                 "CertStore",
                 "ZTProtocol",
                 "Telemetry",
+                "TunnelRelay",
                 "CNetlink",
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -134,6 +151,7 @@ let package = Package(
                 "CertStore",
                 "ZTProtocol",
                 "Telemetry",
+                "TunnelRelay",
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -180,6 +198,7 @@ let package = Package(
             dependencies: ["DNSWire", .product(name: "PropertyBased", package: "swift-property-based")],
             resources: [.copy("Golden")]
         ),
+        .testTarget(name: "TLSClientHelloTests", dependencies: ["TLSClientHello"], resources: [.copy("Captures")]),
         .testTarget(name: "CertStoreTests", dependencies: ["CertStore", "TestSupport"]),
         .testTarget(
             name: "StubResolverTests",
@@ -198,10 +217,11 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
-        .testTarget(name: "HostIntegrationTests", dependencies: ["Agent", "TestSupport"]),
+        .testTarget(name: "HostIntegrationTests", dependencies: ["Agent", "TestSupport"], exclude: ["scripts"]),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["TestSupport", "DNSWire", "CertStore"]
+            dependencies: ["TestSupport", "DNSWire", "CertStore"],
+            exclude: ["scripts"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -22,8 +22,8 @@ cd "$ROOT"
 
 case "$TARGET" in
   dns) BINARY=dnswire-fuzz; SOURCES=(Sources/DNSWire/*.swift Fuzz/DNSWireFuzz.swift); CORPUS=Fuzz/corpus/dns ;;
-  # tls) BINARY=clienthello-fuzz; SOURCES=(Sources/TLSClientHello/*.swift Fuzz/ClientHelloFuzz.swift); CORPUS=Fuzz/corpus/tls ;;
-  *) echo "fuzz.sh: unknown target '$TARGET' (known: dns)" >&2; exit 2 ;;
+  tls) BINARY=clienthello-fuzz; SOURCES=(Sources/TLSClientHello/*.swift Fuzz/ClientHelloFuzz.swift); CORPUS=Fuzz/corpus/tls ;;
+  *) echo "fuzz.sh: unknown target '$TARGET' (known: dns, tls)" >&2; exit 2 ;;
 esac
 
 if ! [[ "$SECONDS_TO_RUN" =~ ^[0-9]+$ ]]; then

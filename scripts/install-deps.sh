@@ -19,6 +19,10 @@ packages=(
   iproute2
   procps
   python3
+  postgresql         # router tests: a real PostgreSQL behind a route (psql through the tunnel)
+  redis-server       # router tests: a real Redis behind a route
+  redis-tools        # redis-cli
+  iperf3             # router throughput (tests and bench)
 )
 
 missing=()
@@ -39,3 +43,7 @@ echo "install-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+# The packages may start their own services; the tests run private instances on other ports.
+for service in postgresql redis-server; do
+  ($SUDO service "$service" stop || $SUDO systemctl stop "$service") >/dev/null 2>&1 || true
+done

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every test: installs the peers the tests use (dig, kdig, dnsmasq, openssl, ...),
-# fuzzes the DNS codec for a bounded time, builds the binaries the end-to-end tests start,
+# fuzzes the DNS codec and the ClientHello reader for a bounded time each, builds the binaries the end-to-end tests start,
 # and runs `swift test` last so its summary line closes the output.
 #
 #   scripts/test.sh            # what CI runs (.ci/run)
@@ -14,8 +14,10 @@ scripts/install-deps.sh
 
 FUZZ_SECONDS="${FUZZ_SECONDS:-60}"
 if [ "$FUZZ_SECONDS" -gt 0 ]; then
-  echo "== fuzzing the DNS codec for ${FUZZ_SECONDS}s"
-  scripts/fuzz.sh "$FUZZ_SECONDS" dns
+  for target in dns tls; do
+    echo "== fuzzing $target for ${FUZZ_SECONDS}s"
+    scripts/fuzz.sh "$FUZZ_SECONDS" "$target"
+  done
 fi
 
 echo "== build (debug: the executables end-to-end tests run)"

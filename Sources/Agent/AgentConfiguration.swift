@@ -51,6 +51,10 @@ public struct AgentConfiguration: Codable, Sendable, Hashable {
     /// The control socket `ztagent status` reads; default `<state>/control.sock` for an enrolled
     /// agent, none otherwise.
     public var controlSocket: String?
+    /// Private service intercept (enrolled mode).
+    public var intercept: InterceptSettings
+    /// Service mode: backends this agent registers at start (enrolled as a service endpoint).
+    public var services: [ServiceRegistration]
 
     /// The control socket in use, if any.
     public var effectiveControlSocket: String? {
@@ -83,10 +87,12 @@ public struct AgentConfiguration: Codable, Sendable, Hashable {
         self.connectionsPerServer = connectionsPerServer
         self.minimumTLSVersion = minimumTLSVersion
         self.threads = threads
+        self.intercept = InterceptSettings()
+        self.services = []
     }
 
     enum CodingKeys: String, CodingKey {
-        case listen, allowNonLoopback, state, identity, ca, servers, cacheSize, upstreamTimeoutSeconds, connectionsPerServer, minimumTLSVersion, threads, metricsListen, controlSocket
+        case listen, allowNonLoopback, state, identity, ca, servers, cacheSize, upstreamTimeoutSeconds, connectionsPerServer, minimumTLSVersion, threads, metricsListen, controlSocket, intercept, services
     }
 
     public init(from decoder: Decoder) throws {
@@ -104,6 +110,8 @@ public struct AgentConfiguration: Codable, Sendable, Hashable {
         self.threads = try container.decodeIfPresent(Int.self, forKey: .threads)
         self.metricsListen = try container.decodeIfPresent(String.self, forKey: .metricsListen)
         self.controlSocket = try container.decodeIfPresent(String.self, forKey: .controlSocket)
+        self.intercept = try container.decodeIfPresent(InterceptSettings.self, forKey: .intercept) ?? InterceptSettings()
+        self.services = try container.decodeIfPresent([ServiceRegistration].self, forKey: .services) ?? []
     }
 
     /// Reads and checks a configuration file; relative paths become absolute.
@@ -143,6 +151,10 @@ public struct AgentConfiguration: Codable, Sendable, Hashable {
         guard self.cacheSize > 0 else { throw AgentError.configuration("cacheSize must be positive") }
         guard self.upstreamTimeoutSeconds > 0, self.upstreamTimeoutSeconds <= 60 else {
             throw AgentError.configuration("upstreamTimeoutSeconds must be in (0, 60]")
+        }
+        _ = try InterceptAddressPool(self.intercept.pool)
+        if !self.services.isEmpty, self.state == nil {
+            throw AgentError.configuration("services need an enrolled agent (\"state\")")
         }
         guard ["1.2", "1.3"].contains(self.minimumTLSVersion) else {
             throw AgentError.configuration("minimumTLSVersion must be \"1.2\" or \"1.3\"")

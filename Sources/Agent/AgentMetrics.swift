@@ -46,6 +46,10 @@ public final class AgentMetrics: QueryObserver, Sendable {
             "renewals": total("ztagent_certificate_renewals_total"),
             "renewalFailures": total("ztagent_certificate_renewal_failures_total"),
             "configUpdates": total("ztagent_config_updates_total"),
+            "interceptAccepted": total("ztagent_intercept_connections_total"),
+            "interceptFailures": total("ztagent_intercept_router_failures_total"),
+            "interceptSent": total("ztagent_intercept_bytes_total", [("direction", "to_router")]),
+            "interceptReceived": total("ztagent_intercept_bytes_total", [("direction", "from_router")]),
         ]
     }
 
@@ -82,6 +86,15 @@ public final class AgentMetrics: QueryObserver, Sendable {
         self.totals["handshakes"]?.update(to: pool.connectionsOpenedCount)
         self.totals["rejections"]?.update(to: pool.identityRejectionCount)
         self.registry.makeGauge(name: "ztagent_cache_entries").set(Int64(agent.cache.count))
+        if let intercept = agent.intercept {
+            let counts = intercept.statistics.current
+            self.totals["interceptAccepted"]?.update(to: counts.accepted)
+            self.totals["interceptFailures"]?.update(to: counts.routerFailures)
+            self.totals["interceptSent"]?.update(to: counts.bytesSent)
+            self.totals["interceptReceived"]?.update(to: counts.bytesReceived)
+            self.registry.makeGauge(name: "ztagent_intercept_open_connections").set(Int64(counts.open))
+            self.registry.makeGauge(name: "ztagent_intercept_listeners").set(Int64(counts.listeners))
+        }
         self.registry.makeGauge(name: "ztagent_tcp_connections").set(Int64(agent.stub.openTCPConnectionCount))
         for server in pool.health() {
             let label = [("server", "\(server.endpoint.serverName)@\(server.endpoint.address.ipAddress ?? "?"):\(server.endpoint.address.port ?? 0)")]

@@ -34,6 +34,14 @@ public final class ZTAgent: Service, Sendable {
     private let metricsServer = NIOLockedValueBox<MetricsServer?>(nil)
     private let controlServer = NIOLockedValueBox<ControlSocketServer?>(nil)
     private let bound = NIOLockedValueBox<[String]>([])
+    /// Loopback addresses of intercepted names (enrolled mode).
+    public let interceptBook: InterceptAddressBook
+    /// Connections to the router's tunnel listener (enrolled mode with a tunnel in the config).
+    public let routerDialer: RouterTunnelDialer?
+    /// Listeners for granted private services.
+    public let intercept: InterceptListeners?
+    /// Service mode: the reverse tunnel (serves nothing until a reverse service is stored).
+    public let reverseTunnel: ReverseTunnelClient?
 
     /// Loads the identity (refusing a key readable by others) and trust anchors, and builds the
     /// stub and upstream pool. Nothing listens until ``start()`` or ``run()``.
@@ -76,8 +84,26 @@ public final class ZTAgent: Service, Sendable {
             cacheCapacity: configuration.cacheSize
         )
         self.cache = DNSCache(capacity: configuration.cacheSize, policy: stubConfiguration.cachePolicy)
+        self.interceptBook = InterceptAddressBook(
+            pool: try InterceptAddressPool(configuration.intercept.pool),
+            path: configuration.state.map { AgentStatePaths(directory: $0).interceptAddresses }
+        )
+        if let config = loaded?.config, let tunnelText = config.tunnel, let serverName = config.servers.first?.name {
+            let dialer = try RouterTunnelDialer(tls: tls, router: try HostPort.parse(tunnelText, defaultPort: 8443), serverName: serverName)
+            self.routerDialer = dialer
+            self.intercept = configuration.intercept.enabled
+                ? InterceptListeners(book: self.interceptBook, dialer: dialer, group: group, logger: logger) : nil
+            self.reverseTunnel = ReverseTunnelClient(dialer: dialer, group: group, logger: logger)
+        } else {
+            self.routerDialer = nil
+            self.intercept = nil
+            self.reverseTunnel = nil
+        }
         self.processor = StubQueryProcessor(
-            upstream: Self.failoverUpstream(pool: pool, config: loaded?.config, stateDirectory: configuration.state, group: group, logger: logger),
+            upstream: Self.upstreamChain(
+                Self.failoverUpstream(pool: pool, config: loaded?.config, stateDirectory: configuration.state, group: group, logger: logger),
+                config: loaded?.config, book: self.intercept == nil ? nil : self.interceptBook
+            ),
             cache: self.cache, configuration: stubConfiguration,
             observer: configuration.metricsListen == nil ? nil : self.metrics, logger: logger
         )
@@ -118,6 +144,12 @@ public final class ZTAgent: Service, Sendable {
         return PublicFailoverUpstream(primary: pool, fallback: fallback, privateSuffixes: config.privateSuffixes)
     }
 
+    /// The failover upstream, behind the intercept of granted private services when it is on.
+    static func upstreamChain(_ upstream: any DNSUpstream, config: AgentConfigClaims?, book: InterceptAddressBook?) -> any DNSUpstream {
+        guard let book, let config, !config.services.isEmpty else { return upstream }
+        return InterceptingUpstream(upstream: upstream, book: book, names: InterceptListeners.names(config.services))
+    }
+
     static func endpoints(_ servers: [AgentConfiguration.Server]) throws -> [DoTServerEndpoint] {
         try servers.map { DoTServerEndpoint(address: try HostPort.parse($0.address, defaultPort: 853), serverName: $0.name) }
     }
@@ -145,7 +177,9 @@ public final class ZTAgent: Service, Sendable {
     /// A renewed identity: new upstream connections present it; open ones finish their queries.
     func useIdentity(_ identity: TLSIdentity) {
         do {
-            try self.pool.updateTLS(try Self.tlsSettings(identity: identity, caPath: self.caPath, minimumVersion: self.minimumTLSVersion))
+            let settings = try Self.tlsSettings(identity: identity, caPath: self.caPath, minimumVersion: self.minimumTLSVersion)
+            try self.pool.updateTLS(settings)
+            try self.routerDialer?.update(tls: settings)
             self.processor.servesStale = true
         } catch {
             self.logger.error("cannot use the renewed identity", metadata: ["error": "\(error)"])
@@ -175,9 +209,14 @@ public final class ZTAgent: Service, Sendable {
                     self.group.any().scheduleTask(in: .seconds(10)) { old.shutdown() }
                     self.logger.info("upstream servers replaced", metadata: ["servers": "\(servers)"])
                 }
-                // Private suffixes and the failure policy may have changed even when servers did not.
-                self.processor.replaceUpstream(Self.failoverUpstream(
-                    pool: self.pool, config: config, stateDirectory: self.configuration.state, group: self.group, logger: self.logger
+                // Private suffixes, services and the failure policy may have changed even when servers did not.
+                if let tunnelText = config.tunnel, let tunnel = try? HostPort.parse(tunnelText, defaultPort: 8443), let serverName = config.servers.first?.name {
+                    self.routerDialer?.update(router: tunnel, serverName: serverName)
+                }
+                await self.intercept?.apply(config.services)
+                self.processor.replaceUpstream(Self.upstreamChain(
+                    Self.failoverUpstream(pool: self.pool, config: config, stateDirectory: self.configuration.state, group: self.group, logger: self.logger),
+                    config: config, book: self.intercept == nil ? nil : self.interceptBook
                 ))
             } catch {
                 self.logger.error("cannot use the new config's servers, keeping the current ones", metadata: ["error": "\(error)"])
@@ -245,7 +284,16 @@ public final class ZTAgent: Service, Sendable {
             queries: stats,
             resolver: AgentStatus.Resolver(mode: (dns.appliedMode ?? dns.detectedMode).rawValue, applied: dns.applied, intact: dns.intact, advice: dns.advice),
             network: AgentStatus.Network(changes: network.count, lastChange: network.last),
-            listening: self.bound.withLockedValue { $0 }
+            listening: self.bound.withLockedValue { $0 },
+            intercept: self.intercept.map { AgentStatus.Intercept(listeners: $0.bound, connections: $0.statistics.current) },
+            serviceMode: self.reverseTunnel.flatMap { reverse -> AgentStatus.ServiceMode? in
+                guard let state = self.configuration.state,
+                      let services = try? LocalServiceStore(path: AgentStatePaths(directory: state).services).load(), !services.isEmpty
+                else { return nil }
+                let status = reverse.status
+                return AgentStatus.ServiceMode(services: services.map(\.name), reverseConnected: status.connected, reverseServed: status.served,
+                                               dialBacks: status.dialBacks, dialBackFailures: status.failures)
+            }
         )
     }
 
@@ -264,6 +312,10 @@ public final class ZTAgent: Service, Sendable {
                 self.logger.warning("no control socket: ztagent status will not work", metadata: ["path": "\(path)", "error": "\(error)"])
             }
         }
+        if let manager = self.identityManager, let intercept = self.intercept {
+            await intercept.apply(await manager.config.services)
+        }
+        await self.startServiceMode()
         if let metrics = try await self.startMetrics() {
             self.logger.info("metrics on http://\(metrics.ipAddress ?? "?"):\(metrics.port ?? 0)/metrics")
         }
@@ -274,8 +326,50 @@ public final class ZTAgent: Service, Sendable {
         return bound
     }
 
+    /// Service mode: registers the services of the config file and of `<state>/services.json`
+    /// with the server, and holds the reverse tunnel for the reverse ones.
+    func startServiceMode() async {
+        guard let state = self.configuration.state, let manager = self.identityManager, let reverse = self.reverseTunnel else { return }
+        let store = LocalServiceStore(path: AgentStatePaths(directory: state).services)
+        for service in self.configuration.services {
+            do {
+                let identity = await manager.identity
+                let config = await manager.config
+                _ = try await EnrollmentClient(group: self.group).registerService(
+                    apiURL: config.apiURL, service,
+                    ca: try TrustAnchors.nioCertificates(try TrustAnchors.load(path: self.caPath)),
+                    identity: (try identity.nioCertificateChain(), try identity.nioPrivateKey())
+                )
+                try store.put(service)
+                self.logger.info("service registered", metadata: ["service": "\(service.name)", "reverse": "\(service.reverse)"])
+            } catch {
+                self.logger.error("cannot register service \(service.name)", metadata: ["error": "\(error)"])
+            }
+        }
+        self.reloadServices()
+        reverse.start()
+    }
+
+    /// Re-reads `<state>/services.json` (after `ztagent service add/remove`, SIGHUP) and hands
+    /// the reverse services to the reverse tunnel.
+    public func reloadServices() {
+        guard let state = self.configuration.state, let reverse = self.reverseTunnel else { return }
+        do {
+            let services = try LocalServiceStore(path: AgentStatePaths(directory: state).services).load()
+            var targets: [String: (host: String, port: Int)] = [:]
+            for service in services where service.reverse {
+                if let target = try? HostPort.split(service.target) { targets[service.name] = target }
+            }
+            reverse.update(targets)
+        } catch {
+            self.logger.error("cannot read the service list, keeping the reverse tunnel as it is", metadata: ["error": "\(error)"])
+        }
+    }
+
     /// Stops the stub and closes upstream connections.
     public func stop() async {
+        self.reverseTunnel?.stop()
+        await self.intercept?.stop()
         await self.stub.stop()
         await self.metricsServer.withLockedValue { $0 }?.stop()
         await self.controlServer.withLockedValue { $0 }?.stop()
@@ -317,7 +411,10 @@ public final class ZTAgent: Service, Sendable {
         }
         let pidFile = manager.paths.pid
         try? AtomicFile.write("\(getpid())\n", to: pidFile, mode: 0o644)
-        let hangups = SignalWatcher(signal: SIGHUP) { Task { await manager.requestRefresh() } }
+        let hangups = SignalWatcher(signal: SIGHUP) { [self] in
+            self.reloadServices()
+            Task { await manager.requestRefresh() }
+        }
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await manager.run() }
             group.addTask { try? await gracefulShutdown() }

@@ -9,6 +9,26 @@ public enum HostPort {
         return (address.protocol == .inet6 ? "[\(ip)]" : ip) + ":\(address.port ?? 0)"
     }
 
+    /// Splits "HOST:PORT" ("[v6]:PORT") where HOST may also be a name (backend targets, which are
+    /// dialed, not listened on). The port is required.
+    public static func split(_ text: String) throws -> (host: String, port: Int) {
+        let host: String
+        let portText: Substring
+        if text.hasPrefix("[") {
+            guard let close = text.firstIndex(of: "]"), text[text.index(after: close)...].hasPrefix(":") else { throw HostPortError.invalid(text) }
+            host = String(text[text.index(after: text.startIndex)..<close])
+            portText = text[text.index(close, offsetBy: 2)...]
+        } else {
+            guard let colon = text.lastIndex(of: ":"), text.firstIndex(of: ":") == colon else { throw HostPortError.invalid(text) }
+            host = String(text[..<colon])
+            portText = text[text.index(after: colon)...]
+        }
+        guard !host.isEmpty, !host.contains(where: { $0.isWhitespace || $0 == "/" }),
+              let port = Int(portText), (1...65_535).contains(port)
+        else { throw HostPortError.invalid(text) }
+        return (host, port)
+    }
+
     public static func parse(_ text: String, defaultPort: Int? = nil) throws -> SocketAddress {
         var host = text
         var port = defaultPort

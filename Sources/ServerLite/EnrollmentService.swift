@@ -1,5 +1,7 @@
 import CertStore
 import Crypto
+import DNSTransport
+import DNSWire
 import Foundation
 import Logging
 import NIOConcurrencyHelpers
@@ -41,10 +43,11 @@ public final class EnrollmentService: Sendable {
 
     /// Sets the DoT and API addresses configs name, once the listeners are bound (when the
     /// operator did not set them, the bound addresses are the truth: port 0 becomes a real port).
-    public func advertise(dot: String, api: String) {
+    public func advertise(dot: String, api: String, tunnel: String) {
         self.configurationBox.withLockedValue {
             $0.dotAdvertise = dot
             $0.apiAdvertise = api
+            $0.tunnelAdvertise = tunnel
         }
     }
 
@@ -110,6 +113,80 @@ public final class EnrollmentService: Sendable {
     public func signedConfig(for commonName: String) async throws -> String {
         let version = try self.registry.configVersion()
         return try await self.signers.signConfig(self.factory.claims(for: commonName, snapshot: self.snapshot(), version: version))
+    }
+
+    // MARK: services
+
+    /// POST /v1/services: a service endpoint registers a backend. Each domain must lie in a
+    /// private zone whose `service_cn` is this endpoint (the operator delegated it); the route
+    /// is then stored and the zone answers the domains with the router's address.
+    public func registerService(commonName: String, _ request: ServiceRegistration) throws -> ServiceRegistration {
+        try self.requireActive(commonName)
+        guard try self.registry.endpoint(commonName)?.kind == .service else {
+            throw APIErrorBody(code: .notServiceEndpoint, message: "only service endpoints register services")
+        }
+        let route = try Self.route(from: request, owner: commonName)
+        let snapshot = self.snapshot()
+        for domain in route.domains {
+            guard let name = try? DNSName(domain), let zone = snapshot.zone(containing: name), zone.serviceCommonName == commonName else {
+                self.logger.notice("service registration refused: domain not delegated", metadata: ["cn": "\(commonName)", "domain": "\(domain)"])
+                throw APIErrorBody(code: .domainNotDelegated, message: "\(domain) is not in a zone delegated to \(commonName)")
+            }
+        }
+        do {
+            try self.registry.putRoute(route)
+        } catch let error as RouteError {
+            throw APIErrorBody(code: .serviceConflict, message: "\(error)")
+        } catch {
+            throw APIErrorBody(code: .internalError, message: "the registry is unavailable")
+        }
+        self.registryChanged()
+        self.logger.notice("service registered", metadata: ["cn": "\(commonName)", "service": "\(route.name)", "domains": "\(route.domains)", "dial": "\(route.dial.rawValue)"])
+        return Self.registration(from: route)
+    }
+
+    /// GET /v1/services: this endpoint's services.
+    public func services(commonName: String) throws -> ServiceListResponse {
+        try self.requireActive(commonName)
+        let routes = (try? self.registry.routes()) ?? []
+        return ServiceListResponse(services: routes.filter { $0.serviceCommonName == commonName }.map(Self.registration(from:)))
+    }
+
+    /// DELETE /v1/services/NAME: removes one of this endpoint's services.
+    public func removeService(commonName: String, name: String) throws -> ServiceListResponse {
+        try self.requireActive(commonName)
+        guard try self.registry.removeRoute(named: name, serviceCommonName: commonName) else {
+            throw APIErrorBody(code: .notFound, message: "\(commonName) has no service named \(name)")
+        }
+        self.registryChanged()
+        self.logger.notice("service removed", metadata: ["cn": "\(commonName)", "service": "\(name)"])
+        return try self.services(commonName: commonName)
+    }
+
+    static func route(from request: ServiceRegistration, owner: String) throws -> RouteDefinition {
+        guard !request.name.isEmpty, request.name.count <= 63,
+              request.name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == ".") })
+        else {
+            throw APIErrorBody(code: .badRequest, message: "a service name is 1-63 letters, digits, '-', '_' or '.'")
+        }
+        guard !request.domains.isEmpty, request.domains.allSatisfy({ (try? DNSName($0)) != nil }) else {
+            throw APIErrorBody(code: .badRequest, message: "a service needs at least one valid domain")
+        }
+        guard let target = try? HostPort.split(request.target), (1...65_535).contains(target.port) else {
+            throw APIErrorBody(code: .badRequest, message: "target must be HOST:PORT")
+        }
+        guard request.ports.allSatisfy({ (1...65_535).contains($0) }), request.ports.count <= 16 else {
+            throw APIErrorBody(code: .badRequest, message: "ports must be 1-65535 (at most 16)")
+        }
+        return RouteDefinition(
+            name: request.name, serviceCommonName: owner, host: target.host, port: target.port,
+            domains: request.domains.map { $0.lowercased() }, ports: request.ports, dial: request.reverse ? .reverse : .address
+        )
+    }
+
+    static func registration(from route: RouteDefinition) -> ServiceRegistration {
+        let host = route.host.contains(":") ? "[\(route.host)]" : route.host
+        return ServiceRegistration(name: route.name, domains: route.domains, target: "\(host):\(route.port)", ports: route.ports, reverse: route.dial == .reverse)
     }
 
     private func identityResponse(certificate: Certificate, commonName: String) async throws -> IdentityResponse {

@@ -9,4 +9,8 @@ public struct ServerBoundAddresses: Sendable {
     public var plainTCP: [SocketAddress]
     /// The metrics endpoint, when configured.
     public var metrics: SocketAddress? = nil
+    /// The router's tunnel listener (mutual TLS).
+    public var tunnel: SocketAddress? = nil
+    /// The router's SNI passthrough listener, when configured.
+    public var passthrough: SocketAddress? = nil
 }

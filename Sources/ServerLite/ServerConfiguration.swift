@@ -15,6 +15,19 @@ public struct ServerConfiguration: Codable, Sendable, Hashable {
     public var apiAdvertise: String?
     /// The TLS router's address: what private names resolve to by default.
     public var routerAddress: String
+    /// The router's tunnel listener (mutual TLS from agents, SNI names the service), "IP:PORT".
+    /// Default 127.0.0.1:8443.
+    public var tunnelListen: String
+    /// The tunnel address agents are told to use (signed config); the bound address when nil.
+    public var tunnelAdvertise: String?
+    /// The router's SNI passthrough listener (TLS not terminated), "IP:PORT"; off when nil.
+    public var passthroughListen: String?
+    /// Seconds a routed connection may stay without traffic either way.
+    public var tunnelIdleTimeoutSeconds: Int
+    /// Routed connections open at once (tunnel and passthrough together).
+    public var maximumTunnels: Int
+    /// Seconds the router waits for a backend (or a reverse dial-back) to connect.
+    public var backendConnectTimeoutSeconds: Double
     /// Upstream for names outside private zones.
     public var upstreamMode: UpstreamMode
     /// Upstream servers, "IP:PORT".
@@ -67,6 +80,12 @@ public struct ServerConfiguration: Codable, Sendable, Hashable {
         self.routerAddress = routerAddress
         self.upstreamMode = upstreamMode
         self.upstreamServers = upstreamServers
+        self.tunnelListen = "127.0.0.1:8443"
+        self.tunnelAdvertise = nil
+        self.passthroughListen = nil
+        self.tunnelIdleTimeoutSeconds = 300
+        self.maximumTunnels = 4096
+        self.backendConnectTimeoutSeconds = 5
         self.upstreamServerName = nil
         self.upstreamCAFile = nil
         self.idleTimeoutSeconds = 30
@@ -95,6 +114,12 @@ public struct ServerConfiguration: Codable, Sendable, Hashable {
         self.upstreamMode = try c.decodeIfPresent(UpstreamMode.self, forKey: .upstreamMode) ?? .refuse
         self.upstreamServers = try c.decodeIfPresent([String].self, forKey: .upstreamServers) ?? []
         self.upstreamServerName = try c.decodeIfPresent(String.self, forKey: .upstreamServerName)
+        self.tunnelListen = try c.decodeIfPresent(String.self, forKey: .tunnelListen) ?? self.tunnelListen
+        self.tunnelAdvertise = try c.decodeIfPresent(String.self, forKey: .tunnelAdvertise)
+        self.passthroughListen = try c.decodeIfPresent(String.self, forKey: .passthroughListen)
+        self.tunnelIdleTimeoutSeconds = try c.decodeIfPresent(Int.self, forKey: .tunnelIdleTimeoutSeconds) ?? self.tunnelIdleTimeoutSeconds
+        self.maximumTunnels = try c.decodeIfPresent(Int.self, forKey: .maximumTunnels) ?? self.maximumTunnels
+        self.backendConnectTimeoutSeconds = try c.decodeIfPresent(Double.self, forKey: .backendConnectTimeoutSeconds) ?? self.backendConnectTimeoutSeconds
         self.upstreamCAFile = try c.decodeIfPresent(String.self, forKey: .upstreamCAFile)
         self.idleTimeoutSeconds = try c.decodeIfPresent(Int.self, forKey: .idleTimeoutSeconds) ?? self.idleTimeoutSeconds
         self.maximumConnections = try c.decodeIfPresent(Int.self, forKey: .maximumConnections) ?? self.maximumConnections
@@ -124,6 +149,9 @@ public struct ServerConfiguration: Codable, Sendable, Hashable {
         guard self.renewAtFraction > 0.1, self.renewAtFraction < 0.95 else { throw AdministrationError.invalid("renewAtFraction must be between 0.1 and 0.95") }
         guard self.configRefreshSeconds >= 1 else { throw AdministrationError.invalid("configRefreshSeconds must be at least 1") }
         guard ["closed", "open"].contains(self.publicFailure) else { throw AdministrationError.invalid("publicFailure must be \"closed\" or \"open\"") }
+        guard self.tunnelIdleTimeoutSeconds >= 1, self.maximumTunnels >= 1, self.backendConnectTimeoutSeconds > 0 else {
+            throw AdministrationError.invalid("tunnelIdleTimeoutSeconds, maximumTunnels and backendConnectTimeoutSeconds must be positive")
+        }
         guard self.configLifetimeSeconds >= 300 else { throw AdministrationError.invalid("configLifetimeSeconds must be at least 300") }
     }
 }

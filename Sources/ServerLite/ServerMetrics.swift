@@ -6,9 +6,17 @@ import Telemetry
 public final class ServerMetrics: Sendable {
     public let registry = PrometheusCollectorRegistry()
     private let totals: [String: MonotonicCounter]
+    private let routerConnections: MonotonicCounterFamily
+    private let routerBytes: MonotonicCounterFamily
+    private let routerBackendFailures: MonotonicCounterFamily
+    private let routerRefusals: MonotonicCounterFamily
 
     public init() {
         let registry = self.registry
+        self.routerConnections = MonotonicCounterFamily(registry: registry, name: "ztserver_router_connections_total")
+        self.routerBytes = MonotonicCounterFamily(registry: registry, name: "ztserver_router_bytes_total")
+        self.routerBackendFailures = MonotonicCounterFamily(registry: registry, name: "ztserver_router_backend_failures_total")
+        self.routerRefusals = MonotonicCounterFamily(registry: registry, name: "ztserver_router_refusals_total")
         func total(_ name: String, _ labels: [(String, String)] = []) -> MonotonicCounter {
             MonotonicCounter(registry.makeCounter(name: name, labels: labels))
         }
@@ -47,6 +55,20 @@ public final class ServerMetrics: Sendable {
         let snapshot = server.resolver.snapshot
         self.registry.makeGauge(name: "ztserver_zones").set(Int64(snapshot.zones.count))
         self.registry.makeGauge(name: "ztserver_endpoints", labels: [("status", "active")]).set(Int64(snapshot.endpoints.values.filter { $0.status == .active }.count))
+        let router = server.router.statistics
+        for (service, counts) in router.services {
+            self.routerConnections.update([("service", service)], to: counts.connections)
+            self.routerBytes.update([("service", service), ("direction", "from_client")], to: counts.bytesFromClients)
+            self.routerBytes.update([("service", service), ("direction", "from_backend")], to: counts.bytesFromBackend)
+            self.routerBackendFailures.update([("service", service)], to: counts.backendFailures)
+        }
+        for (reason, count) in router.refusals {
+            self.routerRefusals.update([("reason", reason)], to: count)
+        }
+        for listener in ["tunnel", "passthrough"] {
+            self.registry.makeGauge(name: "ztserver_router_open_connections", labels: [("listener", listener)]).set(Int64(router.openByListener[listener] ?? 0))
+        }
+        self.registry.makeGauge(name: "ztserver_router_reverse_tunnels").set(Int64(server.router.reverseRoutesServed.count))
         self.registry.makeGauge(name: "ztserver_endpoints", labels: [("status", "revoked")]).set(Int64(snapshot.endpoints.values.filter { $0.status == .revoked }.count))
     }
 }

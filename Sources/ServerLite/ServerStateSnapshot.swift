@@ -6,13 +6,23 @@ public struct ServerStateSnapshot: Sendable {
     /// Zones, most specific (most labels) first, so the longest match wins.
     public let zones: [CompiledZone]
     public let endpoints: [String: EndpointRecord]
+    /// Where the router sends connections, by the names clients use.
+    public let routes: RouteTable
 
-    public init(zones: [CompiledZone], endpoints: [String: EndpointRecord]) {
+    public init(zones: [CompiledZone], endpoints: [String: EndpointRecord], routes: RouteTable = .empty) {
         self.zones = zones.sorted { $0.origin.labelCount > $1.origin.labelCount }
         self.endpoints = endpoints
+        self.routes = routes
     }
 
     public static let empty = ServerStateSnapshot(zones: [], endpoints: [:])
+
+    /// Whether `commonName` may connect to `name` through the router: an active endpoint the
+    /// name's zone allows.
+    public func mayConnect(_ commonName: String, to name: DNSName) -> Bool {
+        guard self.isActive(commonName), let zone = self.zone(containing: name) else { return false }
+        return zone.allows(commonName)
+    }
 
     /// The most specific private zone holding `name`.
     public func zone(containing name: DNSName) -> CompiledZone? {

@@ -1,4 +1,5 @@
 import CertStore
+import DNSWire
 import Foundation
 
 /// Reads and writes server.json, and compiles the registry's zones and endpoints into a
@@ -29,15 +30,29 @@ public struct ServerStateStore: Sendable {
 
     /// Compiles zones and endpoints. Throws on the first bad zone, naming it, so a broken state
     /// never replaces a good one.
-    public func snapshot(registry: Registry, defaultTTL: UInt32) throws -> ServerStateSnapshot {
-        let definitions = try registry.zones()
+    ///
+    /// A route's domains are answered by their zone with the router's address (unless the zone
+    /// has its own records there): clients only ever learn the router, never the backend.
+    public func snapshot(registry: Registry, defaultTTL: UInt32, routerAddress: String) throws -> ServerStateSnapshot {
+        var definitions = try registry.zones()
         let endpoints = try registry.endpoints()
+        let routes = try RouteTable(try registry.routes())
         let serial = UInt32(truncatingIfNeeded: try registry.stateVersion())
+        let zoneNames = try definitions.keys.map { ($0, try DNSName($0)) }.sorted { $0.1.labelCount > $1.1.labelCount }
+        let routerRecord = routerAddress.contains(":") ? "AAAA \(routerAddress)" : "A \(routerAddress)"
+        for (domain, _) in routes.domains {
+            guard let (zoneText, origin) = zoneNames.first(where: { domain.isSubdomain(of: $0.1) }) else { continue }
+            let relative = domain.labels.dropLast(origin.labelCount).map { String(decoding: $0, as: UTF8.self) }.joined(separator: ".")
+            let owner = relative.isEmpty ? "@" : relative
+            if definitions[zoneText]?.records[owner]?.isEmpty ?? true {
+                definitions[zoneText]?.records[owner] = [routerRecord]
+            }
+        }
         var zones: [CompiledZone] = []
         for (name, definition) in definitions {
             zones.append(try CompiledZone(name: name, definition: definition, defaultTTL: defaultTTL, serial: serial))
         }
-        return ServerStateSnapshot(zones: zones, endpoints: endpoints)
+        return ServerStateSnapshot(zones: zones, endpoints: endpoints, routes: routes)
     }
 }
 

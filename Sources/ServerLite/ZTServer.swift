@@ -42,6 +42,8 @@ public final class ZTServer: Service, Sendable {
     private let reloadTask = NIOLockedValueBox<RepeatedTask?>(nil)
     private let lastStateVersion = NIOLockedValueBox<Int64>(0)
     private let reloadInterval: TimeAmount
+    /// The TLS router (tunnel and passthrough listeners).
+    public let router: TLSRouter
 
     /// Loads configuration, keys and state from `paths`.
     /// - Parameter adjust: changes to the stored configuration for this run (listen addresses in tests, flags).
@@ -69,6 +71,9 @@ public final class ZTServer: Service, Sendable {
         // A client certificate is required; ClientCertificateVerifier checks chain, EKU and registry.
         tls.certificateVerification = .noHostnameVerification
         tls.trustRoots = .certificates(try TrustAnchors.nioCertificates(authority))
+        // Closing is the server's decision (revocation, idle, the other side of a tunnel gone):
+        // don't wait long for the peer's close_notify.
+        tls.shutdownTimeout = .milliseconds(250)
         self.tlsContext = try NIOSSLContext(configuration: tls)
         let apiIdentity = try TLSIdentity.load(certificatePath: paths.apiCertificate, keyPath: paths.apiKey)
         self.apiTLS = EnrollmentAPI.tlsConfiguration(
@@ -96,11 +101,13 @@ public final class ZTServer: Service, Sendable {
         }
         self.registry = try Registry(path: paths.registry)
         let version = try self.registry.stateVersion()
-        let snapshot = try self.store.snapshot(registry: self.registry, defaultTTL: configuration.privateTTL)
+        let snapshot = try self.store.snapshot(registry: self.registry, defaultTTL: configuration.privateTTL, routerAddress: configuration.routerAddress)
         let resolver = ServerQueryResolver(snapshot: snapshot, upstream: self.upstream, upstreamTimeout: timeout, logger: logger)
         self.resolver = resolver
         self.lastStateVersion.withLockedValue { $0 = version }
         self.verifier = ClientCertificateVerifier(authority: certificateAuthority.certificate) { resolver.snapshot }
+        self.router = TLSRouter(tlsContext: self.tlsContext, snapshot: { resolver.snapshot },
+                                configuration: configuration, group: group, logger: logger)
         let signers = try await ServerSigners.make(
             configKey: try SigningKeyFile.loadOrCreate(paths.configSigningKey),
             tokenKey: try SigningKeyFile.loadOrCreate(paths.tokenSigningKey)
@@ -129,11 +136,16 @@ public final class ZTServer: Service, Sendable {
                 udp.append(try await self.bindPlainUDP(udpAddress))
                 tcp.append(tcpAddress)
             }
+            let tunnel = try await self.router.bindTunnel(try HostPort.parse(self.configuration.tunnelListen, defaultPort: 8443))
+            let passthrough = try await self.configuration.passthroughListen.asyncMap { text in
+                try await self.router.bindPassthrough(try HostPort.parse(text, defaultPort: 443))
+            }
             self.enrollment.onRegistryChange { [weak self] in self?.reloadIfChanged() }
             let api = try await self.startAPI(try HostPort.parse(self.configuration.apiListen, defaultPort: 5001))
             self.enrollment.advertise(
                 dot: self.configuration.dotAdvertise ?? HostPort.text(dot),
-                api: self.configuration.apiAdvertise ?? HostPort.text(api)
+                api: self.configuration.apiAdvertise ?? HostPort.text(api),
+                tunnel: self.configuration.tunnelAdvertise ?? HostPort.text(tunnel)
             )
             self.startReloading()
             var metricsAddress: SocketAddress?
@@ -146,10 +158,10 @@ public final class ZTServer: Service, Sendable {
             self.logger.info("ztserver listening", metadata: [
                 "metrics": "\(metricsAddress.map { "\($0)" } ?? "off")",
                 "api": "\(api)",
-                "dot": "\(dot)", "plain_udp": "\(udp)", "plain_tcp": "\(tcp)", "zones": "\(self.resolver.snapshot.zones.count)",
+                "dot": "\(dot)", "tunnel": "\(tunnel)", "passthrough": "\(passthrough.map { "\($0)" } ?? "off")", "plain_udp": "\(udp)", "plain_tcp": "\(tcp)", "zones": "\(self.resolver.snapshot.zones.count)",
                 "upstream": "\(self.configuration.upstreamMode.rawValue)",
             ])
-            return ServerBoundAddresses(dot: dot, api: api, plainUDP: udp, plainTCP: tcp, metrics: metricsAddress)
+            return ServerBoundAddresses(dot: dot, api: api, plainUDP: udp, plainTCP: tcp, metrics: metricsAddress, tunnel: tunnel, passthrough: passthrough)
         } catch {
             await self.stop()
             throw error
@@ -165,6 +177,7 @@ public final class ZTServer: Service, Sendable {
         }
         for channel in channels { try? await channel.close() }
         self.connections.closeAll { _ in true }
+        await self.router.stop()
         await self.metricsServer.withLockedValue { $0 }?.stop()
         if let task = self.apiTask.withLockedValue({ task -> Task<Void, Error>? in defer { task = nil }; return task }) {
             task.cancel()
@@ -179,6 +192,8 @@ public final class ZTServer: Service, Sendable {
         let bound = try await self.start()
         var line = "ztserver listening dot=\(bound.dot.ipAddress ?? "?"):\(bound.dot.port ?? 0) api=\(bound.api.ipAddress ?? "?"):\(bound.api.port ?? 0)"
         for address in bound.plainTCP { line += " plain=\(address.ipAddress ?? "?"):\(address.port ?? 0)" }
+        if let tunnel = bound.tunnel { line += " tunnel=\(HostPort.text(tunnel))" }
+        if let passthrough = bound.passthrough { line += " passthrough=\(HostPort.text(passthrough))" }
         if let metrics = bound.metrics { line += " metrics=\(metrics.ipAddress ?? "?"):\(metrics.port ?? 0)" }
         print(line)
         fflush(nil)
@@ -191,9 +206,9 @@ public final class ZTServer: Service, Sendable {
     @discardableResult
     public func reload() -> Bool {
         do {
-            let snapshot = try self.store.snapshot(registry: self.registry, defaultTTL: self.configuration.privateTTL)
+            let snapshot = try self.store.snapshot(registry: self.registry, defaultTTL: self.configuration.privateTTL, routerAddress: self.configuration.routerAddress)
             self.resolver.replace(snapshot)
-            let closed = self.connections.closeAll { !snapshot.isActive($0) }
+            let closed = self.connections.closeAll { !snapshot.isActive($0) } + self.router.enforce(snapshot)
             self.logger.info("state reloaded", metadata: ["zones": "\(snapshot.zones.count)", "endpoints": "\(snapshot.endpoints.count)", "connections_closed": "\(closed)"])
             return true
         } catch {
@@ -321,5 +336,13 @@ public final class ZTServer: Service, Sendable {
         self.channels.withLockedValue { $0.append(channel) }
         guard let local = channel.localAddress else { throw HostPortError.invalid("\(address)") }
         return local
+    }
+}
+
+extension Optional {
+    /// `map` with an async throwing transform.
+    func asyncMap<T>(_ transform: (Wrapped) async throws -> T) async rethrows -> T? {
+        guard let value = self else { return nil }
+        return try await transform(value)
     }
 }

@@ -31,8 +31,8 @@ public struct ServerFixture: Sendable {
     }
 
     /// Issues and registers a client identity; files go to <fixture>/clients/<cn>.{pem,key}.
-    public func issue(_ commonName: String, lifetime: TimeInterval = 86_400) throws -> TestPKI.Files {
-        let files = try self.administration.issueEndpoint(commonName, kind: .client, lifetime: lifetime, outputDirectory: "\(self.directory)/clients")
+    public func issue(_ commonName: String, kind: EndpointRecord.Kind = .client, lifetime: TimeInterval = 86_400) throws -> TestPKI.Files {
+        let files = try self.administration.issueEndpoint(commonName, kind: kind, lifetime: lifetime, outputDirectory: "\(self.directory)/clients")
         return TestPKI.Files(
             certificatePath: files.certificate, keyPath: files.key,
             identity: try TLSIdentity.load(certificatePath: files.certificate, keyPath: files.key)
@@ -61,14 +61,25 @@ public struct ServerFixture: Sendable {
     /// Starts a server in this process on an ephemeral DoT port.
     public func startServer(group: EventLoopGroup, reloadInterval: TimeAmount = .milliseconds(200), adjust: @escaping (inout ServerConfiguration) -> Void = { _ in }) async throws -> (server: ZTServer, addresses: ServerBoundAddresses) {
         var logger = Logger(label: "test.ztserver")
-        logger.logLevel = .warning
+        // ZT_TEST_LOG=debug shows the server's log while debugging a test.
+        logger.logLevel = ProcessInfo.processInfo.environment["ZT_TEST_LOG"].flatMap(Logger.Level.init(rawValue:)) ?? .warning
         let server = try await ZTServer(paths: self.paths, group: group, logger: logger, reloadInterval: reloadInterval) { configuration in
             configuration.dotListen = "127.0.0.1:0"
             configuration.apiListen = "127.0.0.1:0"
+            configuration.tunnelListen = "127.0.0.1:0"
             adjust(&configuration)
         }
         let addresses = try await server.start()
         return (server, addresses)
+    }
+
+    /// TLS settings presenting `client` and trusting the fixture's CA.
+    public func tlsSettings(for client: TestPKI.Files) throws -> TLSClientSettings {
+        TLSClientSettings(
+            certificateChain: try client.identity.nioCertificateChain(),
+            privateKey: try client.identity.nioPrivateKey(),
+            trustRoots: try TrustAnchors.nioCertificates(try TrustAnchors.load(path: self.caPath))
+        )
     }
 
     /// A DoT pool presenting `client` to the given servers.

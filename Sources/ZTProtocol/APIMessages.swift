@@ -70,5 +70,9 @@ public enum APIErrorCode: String, Codable, Sendable {
     case endpointUnknown = "endpoint_unknown"
     case endpointRevoked = "endpoint_revoked"
     case badRequest = "bad_request"
+    case notServiceEndpoint = "not_service_endpoint"
+    case domainNotDelegated = "domain_not_delegated"
+    case serviceConflict = "service_conflict"
+    case notFound = "not_found"
     case internalError = "internal_error"
 }

@@ -44,14 +44,21 @@ public struct AgentConfigClaims: JWTPayload, Equatable {
     /// When no DoT server answers: "closed" (public names get SERVFAIL) or "open" (public names
     /// go to the host's original resolvers). Private names never go anywhere but the DoT servers.
     public var publicFailure: String
+    /// The router's tunnel listener, "IP:PORT" (nil from servers without one).
+    public var tunnel: String?
+    /// Private services this endpoint may use (the agent intercepts their names).
+    public var services: [ServiceGrant]
 
     enum CodingKeys: String, CodingKey {
         case issuer = "iss", audience = "aud", issuedAt = "iat", notBefore = "nbf", expiresAt = "exp", version = "ver"
         case schema, servers = "dot", apiURL = "api", routerAddress = "router", privateSuffixes = "private"
         case refreshSeconds = "refresh", renewAtFraction = "renew", captureAll = "capture_all", publicFailure = "public_failure"
+        case tunnel, services
     }
 
-    public init(audience: String, issuedAt: Date, notBefore: Date, expiresAt: Date, version: Int64, servers: [Server], apiURL: String, routerAddress: String, privateSuffixes: [String], refreshSeconds: Int, renewAtFraction: Double, schema: Int = Self.currentSchema, captureAll: Bool = true, publicFailure: String = "closed") {
+    public init(audience: String, issuedAt: Date, notBefore: Date, expiresAt: Date, version: Int64, servers: [Server], apiURL: String, routerAddress: String, privateSuffixes: [String], refreshSeconds: Int, renewAtFraction: Double, schema: Int = Self.currentSchema, captureAll: Bool = true, publicFailure: String = "closed", tunnel: String? = nil, services: [ServiceGrant] = []) {
+        self.tunnel = tunnel
+        self.services = services
         self.captureAll = captureAll
         self.publicFailure = publicFailure
         self.issuer = "ztserver"
@@ -86,6 +93,8 @@ public struct AgentConfigClaims: JWTPayload, Equatable {
         self.renewAtFraction = try container.decode(Double.self, forKey: .renewAtFraction)
         self.captureAll = try container.decodeIfPresent(Bool.self, forKey: .captureAll) ?? true
         self.publicFailure = try container.decodeIfPresent(String.self, forKey: .publicFailure) ?? "closed"
+        self.tunnel = try container.decodeIfPresent(String.self, forKey: .tunnel)
+        self.services = try container.decodeIfPresent([ServiceGrant].self, forKey: .services) ?? []
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -105,6 +114,8 @@ public struct AgentConfigClaims: JWTPayload, Equatable {
         try container.encode(self.renewAtFraction, forKey: .renewAtFraction)
         try container.encode(self.captureAll, forKey: .captureAll)
         try container.encode(self.publicFailure, forKey: .publicFailure)
+        try container.encodeIfPresent(self.tunnel, forKey: .tunnel)
+        try container.encode(self.services, forKey: .services)
     }
 
     /// Claims are checked by ``SignedConfigVerifier`` with explicit reasons, not here.

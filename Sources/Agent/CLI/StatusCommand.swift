@@ -45,5 +45,12 @@ struct StatusCommand: AsyncParsableCommand {
         print("resolver:  \(status.resolver.mode), applied \(status.resolver.applied), intact \(status.resolver.intact)\(status.resolver.advice.map { " — \($0)" } ?? "")")
         print("network:   \(status.network.changes) changes, last \(status.network.lastChange.map { formatter.string(from: $0) } ?? "never")")
         print("listening: \(status.listening.joined(separator: "; "))")
+        if let intercept = status.intercept {
+            let names = intercept.listeners.keys.sorted().map { "\($0) \(intercept.listeners[$0]?.joined(separator: ",") ?? "")" }
+            print("intercept: \(names.isEmpty ? "no services" : names.joined(separator: "; ")); connections \(intercept.connections.accepted) (open \(intercept.connections.open), router failures \(intercept.connections.routerFailures))")
+        }
+        if let service = status.serviceMode {
+            print("services:  \(service.services.joined(separator: ", ")); reverse tunnel \(service.reverseConnected ? "up" : "down") serving \(service.reverseServed.joined(separator: ", ")), dial-backs \(service.dialBacks) (failed \(service.dialBackFailures))")
+        }
     }
 }

@@ -6,7 +6,7 @@ public struct ZTAgentCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "ztagent",
         abstract: "Zero-trust DNS endpoint agent: a loopback stub resolver forwarding over mutual-TLS DNS-over-TLS.",
-        subcommands: [EnrollCommand.self, AgentRunCommand.self, StatusCommand.self, RenewCommand.self, ConfigCommand.self, DNSCommand.self]
+        subcommands: [EnrollCommand.self, AgentRunCommand.self, StatusCommand.self, RenewCommand.self, ConfigCommand.self, DNSCommand.self, ServiceCommand.self]
     )
 
     public init() {}

@@ -48,6 +48,22 @@ public struct AgentStatus: Codable, Sendable {
         public var lastChange: Date?
     }
 
+    /// Private services intercepted on loopback and carried through the router.
+    public struct Intercept: Codable, Sendable {
+        /// Name -> "IP:PORT" listeners.
+        public var listeners: [String: [String]]
+        public var connections: InterceptStatistics.Counts
+    }
+
+    /// Service mode: the reverse tunnel.
+    public struct ServiceMode: Codable, Sendable {
+        public var services: [String]
+        public var reverseConnected: Bool
+        public var reverseServed: [String]
+        public var dialBacks: Int
+        public var dialBackFailures: Int
+    }
+
     public var identity: Identity
     /// Enrolled agents only.
     public var config: Config?
@@ -59,4 +75,6 @@ public struct AgentStatus: Codable, Sendable {
     public var resolver: Resolver
     public var network: Network
     public var listening: [String]
+    public var intercept: Intercept?
+    public var serviceMode: ServiceMode?
 }

@@ -17,6 +17,10 @@ public struct AgentStatePaths: Sendable {
     public var signingKeys: String { "\(self.directory)/signing-keys.json" }
     /// The signed config in force.
     public var config: String { "\(self.directory)/config.jwt" }
+    /// Services this agent registered (service mode): what a reverse tunnel dials, JSON.
+    public var services: String { "\(self.directory)/services.json" }
+    /// Loopback addresses given to intercepted names, JSON.
+    public var interceptAddresses: String { "\(self.directory)/intercept.json" }
     /// The running agent's process id (for `ztagent config refresh`).
     public var pid: String { "\(self.directory)/agent.pid" }
 }

@@ -43,6 +43,22 @@ public struct EnrollmentClient: Sendable {
         try await self.call(apiURL + "/v1/config", method: .GET, body: Optional<EnrollRequest>.none, tls: Self.pinned(ca, identity: identity), as: ConfigResponse.self)
     }
 
+    /// POST /v1/services with a service endpoint's identity.
+    public func registerService(apiURL: String, _ registration: ServiceRegistration, ca: [NIOSSLCertificate], identity: (chain: [NIOSSLCertificate], key: NIOSSLPrivateKey)) async throws -> ServiceRegistration {
+        try await self.call(apiURL + "/v1/services", method: .POST, body: registration, tls: Self.pinned(ca, identity: identity), as: ServiceRegistration.self)
+    }
+
+    /// GET /v1/services.
+    public func services(apiURL: String, ca: [NIOSSLCertificate], identity: (chain: [NIOSSLCertificate], key: NIOSSLPrivateKey)) async throws -> ServiceListResponse {
+        try await self.call(apiURL + "/v1/services", method: .GET, body: Optional<EnrollRequest>.none, tls: Self.pinned(ca, identity: identity), as: ServiceListResponse.self)
+    }
+
+    /// DELETE /v1/services/NAME.
+    public func removeService(apiURL: String, name: String, ca: [NIOSSLCertificate], identity: (chain: [NIOSSLCertificate], key: NIOSSLPrivateKey)) async throws -> ServiceListResponse {
+        let escaped = name.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/"))) ?? name
+        return try await self.call(apiURL + "/v1/services/" + escaped, method: .DELETE, body: Optional<EnrollRequest>.none, tls: Self.pinned(ca, identity: identity), as: ServiceListResponse.self)
+    }
+
     static func pinned(_ ca: [NIOSSLCertificate], identity: (chain: [NIOSSLCertificate], key: NIOSSLPrivateKey)? = nil) -> TLSConfiguration {
         var tls = TLSConfiguration.makeClientConfiguration()
         tls.certificateVerification = .fullVerification

@@ -21,6 +21,12 @@ struct InitCommand: ParsableCommand {
     @Option(help: "Enrollment API listen address (HTTPS), IP:PORT.")
     var apiListen: String = "127.0.0.1:5001"
 
+    @Option(help: "The TLS router's tunnel listen address (mutual TLS), IP:PORT.")
+    var tunnelListen: String = "127.0.0.1:8443"
+
+    @Option(help: "The TLS router's SNI passthrough listen address, IP:PORT (off unless given).")
+    var passthroughListen: String?
+
     @Option(help: "The API address put into tokens and configs, IP:PORT (default: --api-listen).")
     var apiAdvertise: String?
 
@@ -44,6 +50,12 @@ struct InitCommand: ParsableCommand {
         var configuration = try store.loadConfiguration()
         configuration.upstreamMode = self.upstream
         configuration.upstreamServers = self.upstreamServer
+        _ = try HostPort.parse(self.tunnelListen, defaultPort: 8443)
+        configuration.tunnelListen = self.tunnelListen
+        if let passthrough = self.passthroughListen {
+            _ = try HostPort.parse(passthrough, defaultPort: 443)
+            configuration.passthroughListen = passthrough
+        }
         if let lifetime = self.certificateLifetime { configuration.endpointCertificateLifetimeSeconds = lifetime }
         try configuration.validate()
         try store.saveConfiguration(configuration)

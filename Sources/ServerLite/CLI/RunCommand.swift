@@ -15,6 +15,12 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Override the enrollment API listen address (IP:PORT).")
     var apiListen: String?
 
+    @Option(help: "Override the router's tunnel listen address (IP:PORT).")
+    var tunnelListen: String?
+
+    @Option(help: "Serve the router's SNI passthrough listener on IP:PORT.")
+    var passthroughListen: String?
+
     @Option(help: "Serve Prometheus metrics on this loopback IP:PORT.")
     var metricsListen: String?
 
@@ -37,10 +43,14 @@ struct RunCommand: AsyncParsableCommand {
         let plainListen = self.plainListen
         let apiListen = self.apiListen
         let metricsListen = self.metricsListen
+        let tunnelListen = self.tunnelListen
+        let passthroughListen = self.passthroughListen
         let server = try await ZTServer(paths: self.state.paths, group: group, logger: logger) { configuration in
             if let dotListen { configuration.dotListen = dotListen }
             if let apiListen { configuration.apiListen = apiListen }
             if let metricsListen { configuration.metricsListen = metricsListen }
+            if let tunnelListen { configuration.tunnelListen = tunnelListen }
+            if let passthroughListen { configuration.passthroughListen = passthroughListen }
             configuration.plainListen += plainListen
         }
         let services = ServiceGroup(configuration: .init(

@@ -6,7 +6,7 @@ public struct ZTServerCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "ztserver",
         abstract: "Zero-trust DNS server: DoT with certificate-CN ACLs over private zones, CA and registry.",
-        subcommands: [InitCommand.self, TokenCommand.self, ZoneCommand.self, EndpointCommand.self, RunCommand.self]
+        subcommands: [InitCommand.self, TokenCommand.self, ZoneCommand.self, RouteCommand.self, EndpointCommand.self, RunCommand.self]
     )
 
     public init() {}

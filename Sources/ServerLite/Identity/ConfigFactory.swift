@@ -34,7 +34,25 @@ public struct ConfigFactory: Sendable {
             refreshSeconds: self.configuration.configRefreshSeconds,
             renewAtFraction: self.configuration.renewAtFraction,
             captureAll: !self.configuration.splitDNS,
-            publicFailure: self.configuration.publicFailure
+            publicFailure: self.configuration.publicFailure,
+            tunnel: self.configuration.tunnelAdvertise ?? self.configuration.tunnelListen,
+            services: Self.grants(for: commonName, snapshot: snapshot)
         )
+    }
+
+    /// The routed services `commonName` may use: those of other, active service endpoints with at
+    /// least one domain in a zone that allows it (only those domains are listed). A service
+    /// endpoint's own routes are not granted back to it: it reaches its backends directly.
+    static func grants(for commonName: String, snapshot: ServerStateSnapshot) -> [ServiceGrant] {
+        snapshot.routes.routes.values
+            .filter { snapshot.isActive($0.serviceCommonName) && $0.serviceCommonName != commonName }
+            .compactMap { route -> ServiceGrant? in
+                let domains = route.domains.filter { domain in
+                    (try? DNSName(domain)).map { snapshot.mayConnect(commonName, to: $0) } ?? false
+                }
+                guard !domains.isEmpty else { return nil }
+                return ServiceGrant(name: route.name, domains: domains.sorted(), ports: route.clientPorts)
+            }
+            .sorted { $0.name < $1.name }
     }
 }

@@ -15,6 +15,9 @@ import ZTProtocol
 /// | POST /v1/enroll | one-time token | certificate, CA, signing keys, first config |
 /// | POST /v1/renew | client certificate | a new certificate for a new key |
 /// | GET /v1/config | client certificate | the endpoint's current signed config |
+/// | POST /v1/services | service endpoint certificate | register a backend (route) |
+/// | GET /v1/services | service endpoint certificate | this endpoint's services |
+/// | DELETE /v1/services/NAME | service endpoint certificate | remove one |
 ///
 /// Errors are JSON `{"code": ..., "message": ...}` with stable codes (``APIErrorCode``).
 public enum EnrollmentAPI {
@@ -40,6 +43,28 @@ public enum EnrollmentAPI {
             await respond {
                 let commonName = try await authenticatedCommonName(context)
                 return try await service.config(commonName: commonName)
+            }
+        }
+        router.post("/v1/services") { request, context -> Response in
+            await respond {
+                let commonName = try await authenticatedCommonName(context)
+                let body = try await decode(ServiceRegistration.self, request, context)
+                return try service.registerService(commonName: commonName, body)
+            }
+        }
+        router.get("/v1/services") { _, context -> Response in
+            await respond {
+                let commonName = try await authenticatedCommonName(context)
+                return try service.services(commonName: commonName)
+            }
+        }
+        router.delete("/v1/services/:name") { _, context -> Response in
+            await respond {
+                let commonName = try await authenticatedCommonName(context)
+                guard let name = context.parameters.get("name") else {
+                    throw APIErrorBody(code: .badRequest, message: "which service?")
+                }
+                return try service.removeService(commonName: commonName, name: name)
             }
         }
         return router
@@ -88,7 +113,9 @@ public enum EnrollmentAPI {
     private static func status(for code: APIErrorCode) -> HTTPResponse.Status {
         switch code {
         case .tokenInvalid, .tokenExpired, .certificateRequired: return .unauthorized
-        case .tokenUsed: return .conflict
+        case .tokenUsed, .serviceConflict: return .conflict
+        case .notServiceEndpoint, .domainNotDelegated: return .forbidden
+        case .notFound: return .notFound
         case .csrInvalid, .badRequest: return .badRequest
         case .endpointUnknown, .endpointRevoked: return .forbidden
         case .internalError: return .internalServerError

@@ -62,6 +62,18 @@ public final class Registry: Sendable {
                 INSERT INTO settings (key, value) VALUES ('config_version', 1), ('state_version', 1);
                 """)
         }
+        migrator.registerMigration("v2-routes-by-name") { db in
+            // v1's routes table was keyed by service CN and never written; a service endpoint
+            // may own several routes, so routes are keyed by name and stored as JSON.
+            try db.execute(sql: """
+                DROP TABLE routes;
+                CREATE TABLE routes (
+                    name TEXT PRIMARY KEY NOT NULL,
+                    service_cn TEXT NOT NULL,
+                    definition TEXT NOT NULL
+                );
+                """)
+        }
         return migrator
     }
 
@@ -77,7 +89,7 @@ public final class Registry: Sendable {
         try self.read { db in try Int64.fetchOne(db, sql: "SELECT value FROM settings WHERE key = 'config_version'") ?? 1 }
     }
 
-    private static func bump(_ db: Database, config: Bool) throws {
+    static func bump(_ db: Database, config: Bool) throws {
         try db.execute(sql: "UPDATE settings SET value = value + 1 WHERE key = 'state_version'")
         if config { try db.execute(sql: "UPDATE settings SET value = value + 1 WHERE key = 'config_version'") }
     }
@@ -236,7 +248,7 @@ public final class Registry: Sendable {
 
     // MARK: plumbing
 
-    private func read<T: Sendable>(_ body: @Sendable (Database) throws -> T) throws -> T {
+    func read<T: Sendable>(_ body: @Sendable (Database) throws -> T) throws -> T {
         do {
             return try self.database.read(body)
         } catch let error as RegistryError {
@@ -246,7 +258,7 @@ public final class Registry: Sendable {
         }
     }
 
-    private func write<T: Sendable>(_ body: @Sendable (Database) throws -> T) throws -> T {
+    func write<T: Sendable>(_ body: @Sendable (Database) throws -> T) throws -> T {
         do {
             return try self.database.write(body)
         } catch let error as RegistryError {

@@ -83,6 +83,7 @@ extension TestScope {
     func startEnrollmentServer(_ server: EnrollmentServerState, extraArguments: [String] = []) async throws -> RunningEnrollmentServer {
         let child = try self.start(try Peers.ztserver(), [
             "run", "--state", server.state, "--dot-listen", "127.0.0.1:\(server.dotPort)", "--api-listen", "127.0.0.1:\(server.apiPort)",
+            "--tunnel-listen", "127.0.0.1:0",
         ] + extraArguments)
         let line = try await child.waitForLine(startingWith: "ztserver listening", timeout: 20)
         let dot = try Ports.parse("dot", in: line)

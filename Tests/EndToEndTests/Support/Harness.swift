@@ -203,7 +203,7 @@ extension TestScope {
 
     /// `ztserver run --state DIR --dot-listen 127.0.0.1:0`; returns once it printed its port.
     func startServer(state: String, extraArguments: [String] = []) async throws -> RunningServer {
-        let child = try self.start(try Peers.ztserver(), ["run", "--state", state, "--dot-listen", "127.0.0.1:0", "--api-listen", "127.0.0.1:0"] + extraArguments)
+        let child = try self.start(try Peers.ztserver(), ["run", "--state", state, "--dot-listen", "127.0.0.1:0", "--api-listen", "127.0.0.1:0", "--tunnel-listen", "127.0.0.1:0"] + extraArguments)
         let line = try await child.waitForLine(startingWith: "ztserver listening", timeout: 20)
         return RunningServer(process: child, dotPort: try Ports.parse("dot", in: line))
     }

@@ -1,0 +1,23 @@
+import NIOCore
+import NIOSSL
+import X509
+
+/// Reads the authenticated peer's CN from a channel whose TLS handshake completed.
+enum PeerCertificate {
+    static func commonName(_ context: ChannelHandlerContext) -> String? {
+        guard let certificate = try? context.pipeline.syncOperations.nioSSL_peerCertificate(),
+              let parsed = try? Certificate(derEncoded: certificate.toDERBytes())
+        else { return nil }
+        return parsed.subject.commonNameValue
+    }
+
+    /// The CN, when the peer's certificate (whose chain TLS verified) is meant for client
+    /// authentication.
+    static func clientCommonName(_ context: ChannelHandlerContext) -> String? {
+        guard let certificate = try? context.pipeline.syncOperations.nioSSL_peerCertificate(),
+              let parsed = try? Certificate(derEncoded: certificate.toDERBytes()),
+              let usages = try? parsed.extensions.extendedKeyUsage, usages.contains(.clientAuth)
+        else { return nil }
+        return parsed.subject.commonNameValue
+    }
+}
