@@ -27,7 +27,10 @@ GOAL_FWD_VS_STUBBY = 4.0
 GOAL_RSS_IDLE_MB = 25
 GOAL_RSS_FILLED_MB = 60
 
-NAMES = {"ztagent": "ztagent", "unbound": "Unbound", "stubby": "Stubby"}
+NAMES = {"ztagent": "ztagent", "unbound": "Unbound", "stubby": "Stubby", "ztserver": "ztserver plain UDP (reference)"}
+# A maximum-rate run where the system under test used less of its core than this was limited by
+# something else (the upstream chain, the load generator, or other processes on the machine).
+CPU_BOUND_PCT = 85
 
 
 def parse_dnsperf(path):
@@ -87,6 +90,28 @@ def percentile(sorted_values, q):
     return sorted_values[rank - 1]
 
 
+def cpu_usage(before, after):
+    """bench/run's snapshots: wall, SUT cpu/wait ns, upstream cpu ns, core0 busy/total, core1 busy/total."""
+    try:
+        b = [float(x) for x in before.split()]
+        e = [float(x) for x in after.split()]
+    except (AttributeError, ValueError):
+        return {}
+    if len(b) != 8 or len(e) != 8 or e[0] <= b[0]:
+        return {}
+    wall_ns = (e[0] - b[0]) * 1e9
+    out = {
+        "cpu_pct": round(100.0 * (e[1] - b[1]) / wall_ns, 1),
+        "wait_pct": round(100.0 * (e[2] - b[2]) / wall_ns, 1),
+        "upstream_cpu_pct": round(100.0 * (e[3] - b[3]) / wall_ns, 1),
+    }
+    for name, i in (("sut_core_busy_pct", 4), ("gen_core_busy_pct", 6)):
+        total = e[i + 1] - b[i + 1]
+        if total > 0:
+            out[name] = round(100.0 * (e[i] - b[i]) / total, 1)
+    return out
+
+
 def counters(text):
     parts = (text or "- -").split()
     try:
@@ -109,8 +134,7 @@ def record(a):
                 rec[key] = p[key]
         rec["rcodes"] = p["rcodes"]
     if a.kind == "load":
-        if a.cpu_ticks is not None and a.wall:
-            rec["cpu_pct"] = round(100.0 * a.cpu_ticks / os.sysconf("SC_CLK_TCK") / a.wall, 1)
+        rec.update(cpu_usage(a.cpu_before, a.cpu_after))
         before, after = counters(a.counters_before), counters(a.counters_after)
         if before and after:
             rec["cache_hits"] = after[0] - before[0]
@@ -141,7 +165,9 @@ def brief(_):
             if "cache_hits" in r:
                 extra = f", cache hits/misses {r['cache_hits']}/{r['cache_misses']}"
             print(f"  {who} {r.get('transport', '')} run {r.get('run')}: {r.get('qps', 0):,.0f} QPS, "
-                  f"lost {r.get('lost', '?')}, {dict(r.get('rcodes', {}))}, SUT CPU {r.get('cpu_pct', '?')}%{extra}"
+                  f"lost {r.get('lost', '?')}, {dict(r.get('rcodes', {}))}, SUT CPU {r.get('cpu_pct', '?')}%, "
+                  f"upstream CPU {r.get('upstream_cpu_pct', '?')}%, cores busy {r.get('sut_core_busy_pct', '?')}%/"
+                  f"{r.get('gen_core_busy_pct', '?')}%{extra}"
                   f"{', ' + r['error'] if 'error' in r else ''}")
         elif r["kind"] == "latency":
             f = lambda v: "timeout" if v is None else f"{v:.3f}"
@@ -238,46 +264,68 @@ def table(a):
     goals = []
 
     # 1. cache hits
-    p(f"### 1. Stub cache hits (queries per second, 1000 names, all cached)")
+    p("### 1. Stub cache hits (queries per second, 1000 names, all cached)")
     p("")
-    p("| transport | ztagent QPS | Unbound QPS | ztagent / Unbound | goal | ztagent CPU | Unbound CPU |")
-    p("| --- | --- | --- | --- | --- | --- | --- |")
+    p("| transport | ztagent QPS | Unbound QPS | ztagent / Unbound | goal | ztagent CPU | Unbound CPU | dnsperf core busy |")
+    p("| --- | --- | --- | --- | --- | --- | --- | --- |")
     for transport in ("udp", "tcp"):
         z, u = qps_runs(rows, "hit", "ztagent", transport), qps_runs(rows, "hit", "unbound", transport)
         r = ratio(statistics.median(z) if z else None, statistics.median(u) if u else None)
         v = verdict(r, GOAL_HIT_VS_UNBOUND)
-        goals.append((f"cache hits {transport.upper()}: ztagent / Unbound QPS", r and f"{r:.2f}x", f">= {GOAL_HIT_VS_UNBOUND}x", v))
+        goals.append((f"cache hits {transport.upper()}: ztagent / Unbound QPS", r and f"{r:.2f}x", f">= {GOAL_HIT_VS_UNBOUND}x",
+                      v + caveat(rows, "hit", transport, ("ztagent", "unbound"))))
         p(f"| {transport.upper()} | {fmt_qps(z)} | {fmt_qps(u)} | {'-' if r is None else f'{r:.2f}x'} | "
-          f">= {GOAL_HIT_VS_UNBOUND}x: {v} | {cpu(rows, 'hit', 'ztagent', transport)} | {cpu(rows, 'hit', 'unbound', transport)} |")
+          f">= {GOAL_HIT_VS_UNBOUND}x: {v} | {med_of(rows, 'hit', 'ztagent', transport, 'cpu_pct')} | "
+          f"{med_of(rows, 'hit', 'unbound', transport, 'cpu_pct')} | "
+          f"{med_of(rows, 'hit', 'ztagent', transport, 'gen_core_busy_pct')} / {med_of(rows, 'hit', 'unbound', transport, 'gen_core_busy_pct')} |")
     p("")
-    p(check_hits(rows))
+    p("CPU: share of one core the system under test ran during the runs (median; + time it waited for the core "
+      "when that was over 5%%); dnsperf core busy: how busy core %s was (ztagent runs / Unbound runs)." % meta.get("gen_core", "1"))
+    p("")
+    for note in [check_hits(rows)] + limits(rows, "hit"):
+        p(f"- {note}")
     p("")
 
     # 2. forwarded
     p("### 2. Every query forwarded over DoT, unique names (queries per second)")
     p("")
-    p("| system under test | path to ztserver | QPS | ztagent / this | goal | SUT CPU | lost |")
-    p("| --- | --- | --- | --- | --- | --- | --- |")
+    p("| system under test | path to ztserver | QPS | ztagent / this | goal | SUT CPU | upstream chain CPU | lost |")
+    p("| --- | --- | --- | --- | --- | --- | --- | --- |")
     z = qps_runs(rows, "fwd", "ztagent", "udp")
     zm = statistics.median(z) if z else None
     for sut, path, goal in (
         ("ztagent", "DoT, mutual TLS (client certificate)", None),
         ("unbound", "forward-tls-upstream, forward-no-cache, via stunnel (no client certificate)", GOAL_FWD_VS_UNBOUND),
         ("stubby", "DoT via stunnel (no client certificate)", GOAL_FWD_VS_STUBBY),
+        ("ztserver", "dnsperf straight at ztserver's plain UDP listener: what the shared upstream forwards at most", None),
     ):
         v = qps_runs(rows, "fwd", sut, "udp")
-        r = ratio(zm, statistics.median(v) if v else None) if sut != "ztagent" else None
+        r = ratio(zm, statistics.median(v) if v else None) if sut not in ("ztagent", "ztserver") else None
         if goal:
             g = verdict(r, goal)
-            goals.append((f"forwarded: ztagent / {NAMES[sut]} QPS", r and f"{r:.2f}x", f">= {goal}x", g))
+            goals.append((f"forwarded: ztagent / {NAMES[sut]} QPS", r and f"{r:.2f}x", f">= {goal}x",
+                          g + caveat(rows, "fwd", "udp", ("ztagent", sut))))
             gtext = f">= {goal}x: {g}"
         else:
             gtext = ""
         lost = [x.get("lost", 0) for x in rows if x["kind"] == "load" and x.get("scenario") == "fwd" and x["sut"] == sut]
+        sut_cpu = med_of(rows, "fwd", sut, "udp", "cpu_pct") if sut != "ztserver" else ""
         p(f"| {NAMES[sut]} | {path} | {fmt_qps(v)} | {'' if r is None else f'{r:.2f}x'} | {gtext} | "
-          f"{cpu(rows, 'fwd', sut, 'udp')} | {sum(lost):,} |")
+          f"{sut_cpu} | {med_of(rows, 'fwd', sut, 'udp', 'upstream_cpu_pct')} | {sum(lost):,} |")
     p("")
-    p(check_fwd(rows))
+    p("Upstream chain CPU: dnsmasq + ztserver + stunnel together, in cores (100%% = one core), on core %s."
+      % meta.get("up_core", "1"))
+    p("")
+    notes = [check_fwd(rows)]
+    bound = {sut: cpu_bound(rows, "fwd", sut, "udp") for sut in ("ztagent", "unbound", "stubby")}
+    gen = [r["gen_core_busy_pct"] for r in rows if r["kind"] == "load" and r.get("scenario") == "fwd" and "gen_core_busy_pct" in r]
+    if all(b is False for b in bound.values()) and gen and statistics.median(gen) >= 90:
+        notes.append(f"**None of the three was CPU-bound; core {meta.get('gen_core', '1')} (dnsperf and the upstream chain) "
+                     f"was {statistics.median(gen):.0f}% busy: the shared upstream set the pace, so these ratios compare "
+                     f"paths through it, not the forwarders' own speed.** A release ztserver, or a third core for the "
+                     f"upstream chain (used automatically when present), raises that ceiling.")
+    for note in notes + limits(rows, "fwd"):
+        p(f"- {note}")
     p("")
 
     # 3. latency
@@ -324,8 +372,10 @@ def table(a):
         if sut == "ztagent":
             gi = verdict(i_mb, GOAL_RSS_IDLE_MB, higher_is_better=False)
             gf = verdict(f_mb, GOAL_RSS_FILLED_MB, higher_is_better=False)
-            goals.append(("ztagent RSS idle", mb(i_mb), f"<= {GOAL_RSS_IDLE_MB} MB", gi))
-            goals.append((f"ztagent RSS with {names:,} names", mb(f_mb), f"<= {GOAL_RSS_FILLED_MB} MB", gf))
+            if names != 100_000:
+                gf = "n/a (the goal is at 100,000 names)"
+            goals.append(("ztagent RSS idle (MB)", mb(i_mb), f"<= {GOAL_RSS_IDLE_MB} MB", gi))
+            goals.append((f"ztagent RSS with {names:,} names (MB)", mb(f_mb), f"<= {GOAL_RSS_FILLED_MB} MB at 100,000 names", gf))
             g = f"idle <= {GOAL_RSS_IDLE_MB} MB: {gi}; filled <= {GOAL_RSS_FILLED_MB} MB: {gf}"
         entries = full.get("entries", "?") if full else "?"
         extra = ""
@@ -355,10 +405,61 @@ def table(a):
     print("\n".join(out))
 
 
-def cpu(rows, scenario, sut, transport):
-    v = [r["cpu_pct"] for r in rows if r["kind"] == "load" and r.get("scenario") == scenario
-         and r["sut"] == sut and r.get("transport") == transport and "cpu_pct" in r]
-    return f"{statistics.median(v):.0f}%" if v else "-"
+def med_of(rows, scenario, sut, transport, key):
+    rs = [r for r in rows if r["kind"] == "load" and r.get("scenario") == scenario
+          and r["sut"] == sut and r.get("transport") == transport and key in r]
+    if not rs:
+        return "-"
+    text = f"{statistics.median(r[key] for r in rs):.0f}%"
+    if key == "cpu_pct":
+        wait = statistics.median(r.get("wait_pct", 0) for r in rs)
+        if wait > 5:
+            text += f" (+{wait:.0f}% waiting)"
+    return text
+
+
+def cpu_bound(rows, scenario, sut, transport):
+    """Did the system under test use (or ask for) its whole core in these runs? None if unknown."""
+    rs = [r for r in rows if r["kind"] == "load" and r.get("scenario") == scenario and r["sut"] == sut
+          and r.get("transport") == transport and "cpu_pct" in r]
+    if not rs:
+        return None
+    return statistics.median(r["cpu_pct"] + r.get("wait_pct", 0) for r in rs) >= CPU_BOUND_PCT
+
+
+def caveat(rows, scenario, transport, suts):
+    unbound = [NAMES[s] for s in suts if cpu_bound(rows, scenario, s, transport) is False]
+    return f" ({', '.join(unbound)} not CPU-bound)" if unbound else ""
+
+
+def limits(rows, scenario):
+    """Which maximum-rate runs were not limited by the system under test, and which were disturbed.
+
+    CPU is the time the SUT ran; wait is the time its threads were runnable but not running
+    (schedstat). Together they are what it asked for: well below one core means it was idle part
+    of the time, so something else (upstream, load generator) set the pace."""
+    idle, waited = [], []
+    groups = {}
+    for r in rows:
+        if r["kind"] == "load" and r.get("scenario") == scenario and r["sut"] != "ztserver" and "cpu_pct" in r:
+            groups.setdefault((r["sut"], r.get("transport")), []).append(r)
+    for (sut, transport), rs in groups.items():
+        cpu = statistics.median(r["cpu_pct"] for r in rs)
+        wait = statistics.median(r.get("wait_pct", 0) for r in rs)
+        gen = [r["gen_core_busy_pct"] for r in rs if "gen_core_busy_pct" in r]
+        if cpu + wait < CPU_BOUND_PCT:
+            idle.append(f"{NAMES[sut]} {transport.upper()} (ran {cpu:.0f}%, waited {wait:.0f}%"
+                        + (f"; dnsperf's core {statistics.median(gen):.0f}% busy" if gen else "") + ")")
+        if wait > 10:
+            waited.append(f"{NAMES[sut]} {transport.upper()} {wait:.0f}%")
+    notes = []
+    if idle:
+        notes.append("Not CPU-bound, so a lower bound set by something else (the load generator or the upstream): "
+                     + "; ".join(idle) + ".")
+    if waited:
+        notes.append("Runnable but waiting for core 0 (other processes on the machine, or the SUT's own other "
+                     "threads; the machine was not quiet): " + ", ".join(waited) + " of the time.")
+    return notes
 
 
 def check_hits(rows):
@@ -375,7 +476,7 @@ def check_hits(rows):
         if bad:
             notes.append(f"{NAMES[r['sut']]} {r['transport']} run {r['run']}: {bad}")
     if notes:
-        return "Check: " + "; ".join(notes) + "."
+        return "Check failed: " + "; ".join(notes) + "."
     return ("Check: every answer NOERROR, nothing lost, no cache misses during the runs "
             "(ztagent's and Unbound's own counters).")
 
@@ -395,7 +496,7 @@ def check_fwd(rows):
         if bad:
             notes.append(f"{NAMES[r['sut']]} run {r['run']}: {bad}")
     if notes:
-        return "Check: " + "; ".join(notes) + "."
+        return "Check failed: " + "; ".join(notes) + "."
     return ("Check: every query a distinct name answered NOERROR; no cache hits during the runs "
             "(ztagent's and Unbound's counters; Stubby has no cache).")
 
@@ -405,7 +506,8 @@ def median_none(values):
     if not values:
         return None
     key = [math.inf if v is None else v for v in values]
-    m = statistics.median_high(sorted(key)) if len(key) % 2 == 0 else statistics.median(key)
+    # With a lost-query percentile (infinite) among an even count, take the higher middle value.
+    m = statistics.median_high(key) if any(math.isinf(k) for k in key) else statistics.median(key)
     return None if math.isinf(m) else m
 
 
@@ -429,8 +531,8 @@ def main():
     r.add_argument("--names", type=int)
     r.add_argument("--rate", type=int)
     r.add_argument("--args")
-    r.add_argument("--cpu-ticks", type=int)
-    r.add_argument("--wall", type=float)
+    r.add_argument("--cpu-before")
+    r.add_argument("--cpu-after")
     r.add_argument("--counters-before")
     r.add_argument("--counters-after")
     r.add_argument("--phase")
