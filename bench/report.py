@@ -238,9 +238,12 @@ def table(a):
     if not release:
         p(f"**{build} build of ztagent ({meta.get('server_build', '?')} ztserver): development numbers, not the product's speed.**")
         p("")
-    p(f"- build: ztagent {build}, ztserver {meta.get('server_build', '?')} "
-      f"({'prebuilt, ZT_BIN=' + meta.get('bin', '') if meta.get('prebuilt') else 'built here: swift build -c release'}); "
-      f"commit {meta.get('commit', '?')}")
+    if meta.get("prebuilt"):
+        origin = (f"prebuilt binaries from ZT_BIN={meta.get('bin', '')} (their source is whatever they were built from); "
+                  f"harness at commit {meta.get('commit', '?')}")
+    else:
+        origin = f"built here with swift build -c release from commit {meta.get('commit', '?')}"
+    p(f"- build: ztagent {build}, ztserver {meta.get('server_build', '?')}; {origin}")
     p(f"- machine: {meta.get('cpu', '?')}, {meta.get('cores', '?')} cores; loopback only")
     up = meta.get("up_core")
     p(f"- pinning (taskset): system under test (ztagent, Unbound, Stubby) on core {meta.get('sut_core')}, "
@@ -492,12 +495,14 @@ def check_fwd(rows):
             notes.append(f"{NAMES[r['sut']]} run {r['run']}: ran out of unique names after {r.get('runtime', 0):.1f} s (raise ZT_BENCH_FWD_CAP)")
         if r.get("cache_hits"):
             notes.append(f"{NAMES[r['sut']]} run {r['run']}: {r['cache_hits']} cache hits")
+        if r.get("lost"):
+            notes.append(f"{NAMES[r['sut']]} run {r['run']}: {r['lost']} queries lost")
         bad = {k: v for k, v in r.get("rcodes", {}).items() if k != "NOERROR"}
         if bad:
             notes.append(f"{NAMES[r['sut']]} run {r['run']}: {bad}")
     if notes:
         return "Check failed: " + "; ".join(notes) + "."
-    return ("Check: every query a distinct name answered NOERROR; no cache hits during the runs "
+    return ("Check: every query a distinct name answered NOERROR, nothing lost; no cache hits during the runs "
             "(ztagent's and Unbound's counters; Stubby has no cache).")
 
 
