@@ -28,6 +28,7 @@ struct RouterNamespaceTests {
             "redis-cli -h cache.svc.corp.test: set and get",
             "curl http://web.svc.corp.test/: the backend's page",
             "one audit line per tunnel",
+            "router and intercept metrics counted the connections",
             "c-other: NXDOMAIN, no grant in its config, its tunnel closed",
             "curl --resolve to the passthrough port reached the HTTPS backend",
             "a wrong SNI, and a route not marked passthrough, are refused",
