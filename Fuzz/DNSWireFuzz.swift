@@ -20,6 +20,15 @@ public func dnsWireFuzzTestOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) 
         bytes = []
     }
     _ = try? DNSHeader(parsing: bytes)
+    // The compact reader never accepts what the full parser refuses, and agrees with it.
+    if let compact = CompactQuery(bytes) {
+        guard let full = try? DNSMessage(parsing: bytes) else { violation("CompactQuery accepted what the parser refuses", bytes) }
+        guard full.questions.count == 1, full.questions[0].name == compact.name, full.questions[0].type == compact.type,
+              full.questions[0].questionClass == compact.recordClass, full.header.id == compact.id,
+              (full.edns == nil) == (compact.edns == nil), full.edns?.dnssecOK == compact.edns?.dnssecOK,
+              full.edns?.udpPayloadSize == compact.edns?.payloadSize
+        else { violation("CompactQuery and the parser disagree", bytes) }
+    }
     let message: DNSMessage
     do {
         message = try DNSMessage(parsing: bytes)
@@ -48,6 +57,18 @@ public func dnsWireFuzzTestOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) 
         }
         guard let again = try? reparsed.serialized(compress: compress), again == encoded else {
             violation("serialization is not stable (compress: \(compress))", bytes)
+        }
+    }
+
+    // TTL offsets of our own encoding: one per non-OPT record, each holding that record's TTL.
+    if let encoded = try? message.serialized() {
+        let records = message.answers + message.authorities + message.additionals
+        guard let offsets = DNSWireLayout.ttlOffsets(in: encoded), offsets.count == records.count else {
+            violation("ttlOffsets does not walk our own encoding", bytes)
+        }
+        for (offset, record) in zip(offsets, records) {
+            let ttl = UInt32(encoded[offset]) << 24 | UInt32(encoded[offset + 1]) << 16 | UInt32(encoded[offset + 2]) << 8 | UInt32(encoded[offset + 3])
+            if ttl != record.ttl { violation("ttlOffsets points at \(ttl), not \(record.ttl)", bytes) }
         }
     }
 

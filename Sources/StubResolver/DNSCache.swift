@@ -56,6 +56,19 @@ public final class DNSCache: Sendable {
         return .stale(entry.withTTL(self.policy.staleAnswerTTL))
     }
 
+    /// A fresh answer's pre-encoded form and the seconds it spent in the cache, for the fast
+    /// hit path; nil on a miss, a stale entry or one without an encoded form.
+    func lookupEncoded(_ key: DNSCacheKey) -> (answer: EncodedAnswer, spent: UInt32)? {
+        let now = self.clock()
+        let found = self.shard(for: key).withLockedValue { shard -> (EncodedAnswer, UInt64)? in
+            guard let entry = shard.get(key), now < entry.expiresAt, let encoded = entry.encoded else { return nil }
+            return (encoded, entry.storedAt)
+        }
+        guard let (answer, storedAt) = found else { return nil }
+        let elapsed = now > storedAt ? now - storedAt : 0
+        return (answer, elapsed > UInt64(UInt32.max) ? UInt32.max : UInt32(elapsed))
+    }
+
     /// Stores `response` if the policy says it may be cached. Returns the TTL used, or nil.
     @discardableResult
     public func insert(_ response: DNSMessage, for key: DNSCacheKey) -> UInt32? {
@@ -63,7 +76,8 @@ public final class DNSCache: Sendable {
         let now = self.clock()
         var stored = response
         stored.header.id = 0
-        let entry = DNSCacheEntry(response: stored, storedAt: now, ttl: ttl, staleUntil: now + UInt64(ttl) + UInt64(self.policy.staleWindow))
+        let entry = DNSCacheEntry(response: stored, storedAt: now, ttl: ttl, staleUntil: now + UInt64(ttl) + UInt64(self.policy.staleWindow),
+                                  encoded: EncodedAnswer(response: stored, key: key))
         let evicted = self.shard(for: key).withLockedValue { $0.set(key, entry) }
         if evicted > 0 { self.evictions.wrappingAdd(evicted, ordering: .relaxed) }
         return ttl

@@ -10,6 +10,8 @@ struct DNSCacheEntry: Sendable {
     var ttl: UInt32
     /// Last second it may be served stale.
     var staleUntil: UInt64
+    /// The answer pre-encoded for the fast hit path (nil when it could not be encoded).
+    var encoded: EncodedAnswer?
 
     var expiresAt: UInt64 { self.storedAt + UInt64(self.ttl) }
 

@@ -66,6 +66,10 @@ public final class StubQueryProcessor: Sendable {
         case .tcp: self.statistics.tcpQueries.wrappingAdd(1, ordering: .relaxed)
         }
 
+        if let reply = self.answerFromEncodedCache(bytes, transport: transport) {
+            return .now(reply)
+        }
+
         let incoming = IncomingQuery.classify(bytes)
         if incoming.isFormatError { self.statistics.formatErrors.wrappingAdd(1, ordering: .relaxed) }
         let query: DNSMessage
@@ -112,6 +116,28 @@ public final class StubQueryProcessor: Sendable {
             self.statistics.coalesced.wrappingAdd(1, ordering: .relaxed)
         }
         return .later(promise.futureResult)
+    }
+
+    /// The cache-hit fast path: a plain query whose answer is cached fresh is answered from the
+    /// stored bytes, patched. Everything else (misses, stale answers, EDNS oddities, answers that
+    /// need truncation) returns nil and takes the full path.
+    private func answerFromEncodedCache(_ bytes: [UInt8], transport: DNSTransportKind) -> [UInt8]? {
+        guard let query = CompactQuery(bytes), query.recordClass == .internet else { return nil }
+        let key = DNSCacheKey(name: query.name, type: query.type, recordClass: query.recordClass, dnssecOK: query.edns?.dnssecOK ?? false)
+        let started = self.observer == nil ? nil : ContinuousClock.now
+        guard let (answer, spent) = self.cache.lookupEncoded(key) else { return nil }
+        let limit: Int
+        switch transport {
+        case .tcp: limit = 65_535
+        case .udp: limit = query.edns.map { min(max(512, Int($0.payloadSize)), max(512, self.configuration.maximumUDPPayload)) } ?? 512
+        }
+        guard let reply = answer.reply(to: query, in: bytes, spent: spent, limit: limit) else { return nil }
+        self.statistics.cacheHits.wrappingAdd(1, ordering: .relaxed)
+        if let observer = self.observer, let started {
+            let code = DNSResponseCode(rawValue: UInt16(reply[3] & 0x0F))
+            observer.observe(type: key.type, responseCode: code, cacheHit: true, duration: ContinuousClock.now - started)
+        }
+        return reply
     }
 
     private func forward(_ key: DNSCacheKey) {
