@@ -66,6 +66,32 @@ struct PassthroughTests {
         try await group.shutdownGracefully()
     }
 
+    @Test("a route that says resolve dials the client's own name (AAAA/A), as rpx does")
+    func resolveDial() async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
+        let backend = try await TestBackend.echo(group: group)
+        let backendPort = backend.localAddress?.port ?? 0
+        // "localhost" resolves through the host's own resolver (/etc/hosts) to loopback; the
+        // route's host is never used.
+        let lab = try await RouterLab(group: group, route: { owner in
+            RouteDefinition(name: "echo", serviceCommonName: owner, host: "unused.invalid", port: backendPort, domains: ["echo.svc.test"])
+        }, adjust: { $0.passthroughListen = "127.0.0.1:0" })
+        try lab.fixture.administration.addZone("localhost", records: [], allow: [], serviceCommonName: "s-backend")
+        try lab.fixture.administration.addRoute(RouteDefinition(name: "local", serviceCommonName: "s-backend", host: "unused.invalid", port: backendPort,
+                                                                domains: ["localhost"], dial: .resolve, passthrough: true))
+        #expect(await eventually(3) { lab.server.resolver.snapshot.routes.routes["local"] != nil })
+        let port = try #require(lab.addresses.passthrough?.port)
+        let hello = try await Self.captureClientHello(serverName: "localhost", group: group)
+        let fd = try RouterTunnelTests.connectBlocking("127.0.0.1", port)
+        _ = hello.withUnsafeBytes { write(fd, $0.baseAddress, hello.count) }
+        #expect(Self.readExactly(fd, count: hello.count) == hello)
+        close(fd)
+        #expect(lab.server.router.statistics.services["local"]?.connections == 1)
+        await lab.stop()
+        try await backend.close()
+        try await group.shutdownGracefully()
+    }
+
     /// The first bytes a real TLS client (BoringSSL) sends: its ClientHello.
     static func captureClientHello(serverName: String?, group: EventLoopGroup) async throws -> [UInt8] {
         let captured = NIOLockedValueBox<[UInt8]>([])
