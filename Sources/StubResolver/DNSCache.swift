@@ -51,9 +51,9 @@ public final class DNSCache: Sendable {
         }
         guard let entry else { return .miss }
         if now < entry.expiresAt {
-            return .fresh(entry.countedDown(to: now))
+            return entry.countedDown(to: now).map { .fresh($0) } ?? .miss
         }
-        return .stale(entry.withTTL(self.policy.staleAnswerTTL))
+        return entry.withTTL(self.policy.staleAnswerTTL).map { .stale($0) } ?? .miss
     }
 
     /// A fresh answer's pre-encoded form and the seconds it spent in the cache, for the fast

@@ -2,8 +2,8 @@ import DNSWire
 
 /// One cached answer and its clock.
 struct DNSCacheEntry: Sendable {
-    /// The answer as received, with ID 0.
-    var response: DNSMessage
+    /// The answer as received, with ID 0, kept only when it could not be pre-encoded.
+    var unencoded: DNSMessage?
     /// When it was stored, in seconds of the cache's clock.
     var storedAt: UInt64
     /// Seconds it is fresh for.
@@ -13,18 +13,29 @@ struct DNSCacheEntry: Sendable {
     /// The answer pre-encoded for the fast hit path (nil when it could not be encoded).
     var encoded: EncodedAnswer?
 
+    init(response: DNSMessage, storedAt: UInt64, ttl: UInt32, staleUntil: UInt64, encoded: EncodedAnswer?) {
+        self.encoded = encoded
+        self.unencoded = encoded == nil ? response : nil
+        self.storedAt = storedAt
+        self.ttl = ttl
+        self.staleUntil = staleUntil
+    }
+
+    /// The answer as a message (decoded from the stored bytes when it was pre-encoded).
+    var response: DNSMessage? { self.unencoded ?? self.encoded?.message }
+
     var expiresAt: UInt64 { self.storedAt + UInt64(self.ttl) }
 
     /// The response with every TTL lowered by the time spent in the cache (RFC 1035 7.4).
-    func countedDown(to now: UInt64) -> DNSMessage {
+    func countedDown(to now: UInt64) -> DNSMessage? {
         let elapsed = now > self.storedAt ? now - self.storedAt : 0
         let spent = elapsed > UInt64(UInt32.max) ? UInt32.max : UInt32(elapsed)
-        return Self.settingTTLs(of: self.response) { $0 > spent ? $0 - spent : 0 }
+        return self.response.map { Self.settingTTLs(of: $0) { $0 > spent ? $0 - spent : 0 } }
     }
 
     /// The response with every TTL replaced by `ttl` (for stale answers).
-    func withTTL(_ ttl: UInt32) -> DNSMessage {
-        Self.settingTTLs(of: self.response) { _ in ttl }
+    func withTTL(_ ttl: UInt32) -> DNSMessage? {
+        self.response.map { Self.settingTTLs(of: $0) { _ in ttl } }
     }
 
     private static func settingTTLs(of message: DNSMessage, _ transform: (UInt32) -> UInt32) -> DNSMessage {

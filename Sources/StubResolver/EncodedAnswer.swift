@@ -5,10 +5,13 @@ import DNSWire
 /// as first asked), with the offset and stored value of every TTL. A cache hit copies it and
 /// patches ID, RD/CD, the question's letter case and the TTLs, and appends an OPT record when
 /// the client sent one: no parsing and no encoding.
+///
+/// It is also the only copy the cache keeps (one allocation for the message, one for the
+/// offsets): the full path decodes it again when it needs a message (stale answers, truncation).
 struct EncodedAnswer: Sendable {
+    /// The reply; the TTL fields hold the TTLs as stored.
     var bytes: [UInt8]
-    var ttlOffsets: [Int]
-    var ttls: [UInt32]
+    var ttlOffsets: [UInt16]
     /// The question name's length in `bytes` (from offset 12).
     var nameLength: Int
 
@@ -21,8 +24,7 @@ struct EncodedAnswer: Sendable {
         reply.header.id = 0
         guard let bytes = try? reply.serialized(), bytes.count <= 65_535, let offsets = DNSWireLayout.ttlOffsets(in: bytes) else { return nil }
         self.bytes = bytes
-        self.ttlOffsets = offsets
-        self.ttls = offsets.map { UInt32(bytes[$0]) << 24 | UInt32(bytes[$0 + 1]) << 16 | UInt32(bytes[$0 + 2]) << 8 | UInt32(bytes[$0 + 3]) }
+        self.ttlOffsets = offsets.map { UInt16(truncatingIfNeeded: $0) }
         self.nameLength = key.name.wireLength
     }
 
@@ -43,8 +45,9 @@ struct EncodedAnswer: Sendable {
                 buffer[target] = queryBytes[index]
                 target += 1
             }
-            for (position, offset) in self.ttlOffsets.enumerated() {
-                let stored = self.ttls[position]
+            for wideOffset in self.ttlOffsets {
+                let offset = Int(wideOffset)
+                let stored = UInt32(buffer[offset]) << 24 | UInt32(buffer[offset + 1]) << 16 | UInt32(buffer[offset + 2]) << 8 | UInt32(buffer[offset + 3])
                 let ttl = stored > spent ? stored - spent : 0
                 buffer[offset] = UInt8(truncatingIfNeeded: ttl >> 24)
                 buffer[offset + 1] = UInt8(truncatingIfNeeded: ttl >> 16)
@@ -61,4 +64,7 @@ struct EncodedAnswer: Sendable {
         }
         return out
     }
+
+    /// The stored reply as a message (TTLs as stored), for the full path.
+    var message: DNSMessage? { try? DNSMessage(parsing: self.bytes) }
 }
