@@ -37,6 +37,14 @@ cleanup() {
   for d in "$WORK"/pg*; do [ -d "$d" ] && runuser -u postgres -- "$PGBIN/pg_ctl" -D "$d" -m immediate stop >/dev/null 2>&1 || true; done
   if [ -n "$BPID" ]; then
     for d in "$WORK"/rpg*; do [ -d "$d" ] && nsenter -t "$BPID" -n runuser -u postgres -- "$PGBIN/pg_ctl" -D "$d" -m immediate stop >/dev/null 2>&1 || true; done
+    # Everything still running in the backend namespace (agents, redis) goes with it.
+    local inner_ns
+    inner_ns="$(readlink "/proc/$BPID/ns/net" 2>/dev/null || true)"
+    if [ -n "$inner_ns" ]; then
+      for proc in /proc/[0-9]*; do
+        [ "$(readlink "$proc/ns/net" 2>/dev/null)" = "$inner_ns" ] && kill "${proc#/proc/}" 2>/dev/null || true
+      done
+    fi
     kill "$BPID" 2>/dev/null || true
   fi
   wait 2>/dev/null || true
@@ -223,7 +231,7 @@ ok "the router never had the backend's key (not in its state, logs, open files o
 
 # ---- reverse tunnel: backends only the service agent can reach
 start_postgres "$WORK/rpg" 25432 inner
-inner redis-server --bind 127.0.0.1 --port 26379 --save "" --appendonly no --daemonize no >"$WORK/redis2.log" 2>&1 &
+nsenter -t "$BPID" -n redis-server --bind 127.0.0.1 --port 26379 --save "" --appendonly no --daemonize no >"$WORK/redis2.log" 2>&1 &
 pids+=($!)
 wait_for 10 "the inner redis" inner redis-cli -h 127.0.0.1 -p 26379 ping
 if psql -h 127.0.0.1 -p 25432 -U postgres -tAc "select 1" >/dev/null 2>&1; then fail "the inner postgres is reachable from the router's namespace"; fi
@@ -251,7 +259,7 @@ ELAPSED_MS=$(( ($(date +%s%N) - START) / 1000000 ))
 [ "$ELAPSED_MS" -lt 8000 ] || fail "a connection with the service agent down took ${ELAPSED_MS} ms to fail"
 if redis-cli -h cache.rev.corp.test -p 6379 ping >"$WORK/redis-down.out" 2>&1 && grep -q PONG "$WORK/redis-down.out"; then fail "redis answered with the service agent stopped"; fi
 ok "service agent stopped: new connections fail cleanly in ${ELAPSED_MS} ms (psql: ${R//$'\n'/ })"
-inner "$A" run --state "$WORK/s-rev" --listen 127.0.0.1:53 >"$WORK/s-rev.out" 2>"$WORK/s-rev-2.log" &
+nsenter -t "$BPID" -n "$A" run --state "$WORK/s-rev" --listen 127.0.0.1:53 >"$WORK/s-rev.out" 2>"$WORK/s-rev-2.log" &
 pids+=($!)
 wait_for 20 "the restarted service agent" reverse_up
 R="$(psql -h db.rev.corp.test -p 5432 -U postgres -d postgres -tAc "select 42" 2>&1)" || fail "psql after restart: $R"
