@@ -61,8 +61,8 @@ public struct EnrollmentTokenClaims: JWTPayload, Equatable {
         try container.encode(self.kind, forKey: .kind)
         try container.encode(self.tokenID, forKey: .tokenID)
         // Whole seconds (jwt-kit would write fractions).
-        try container.encode(Int64(self.issuedAt.timeIntervalSince1970), forKey: .issuedAt)
-        try container.encode(Int64(self.expiresAt.timeIntervalSince1970), forKey: .expiresAt)
+        try container.encode(NumericDate.seconds(self.issuedAt, codingPath: container.codingPath + [CodingKeys.issuedAt]), forKey: .issuedAt)
+        try container.encode(NumericDate.seconds(self.expiresAt, codingPath: container.codingPath + [CodingKeys.expiresAt]), forKey: .expiresAt)
         try container.encode(self.apiURL, forKey: .apiURL)
         try container.encode(self.caFingerprint, forKey: .caFingerprint)
         try container.encode(self.version, forKey: .version)
