@@ -68,6 +68,13 @@ let package = Package(
             dependencies: [.product(name: "JWTKit", package: "jwt-kit")]
         ),
 
+        // libFuzzer target for the token and config parsers in ZTProtocol (scripts/fuzz.sh protocol
+        // builds it with -sanitize=fuzzer,address -D FUZZING); a plain build is a corpus replayer.
+        .executableTarget(
+            name: "ProtocolFuzz",
+            dependencies: ["ZTProtocol", .product(name: "JWTKit", package: "jwt-kit")]
+        ),
+
         // Prometheus metrics served on a loopback HTTP endpoint, for agent and server.
         .target(
             name: "Telemetry",

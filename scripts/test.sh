@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every test: installs the peers the tests use (dig, kdig, dnsmasq, openssl, ...),
-# fuzzes the DNS codec and the ClientHello reader for a bounded time each, builds the binaries the end-to-end tests start,
+# fuzzes the DNS codec, the ClientHello reader and the token/config parsers for a bounded time each, builds the binaries the end-to-end tests start,
 # and runs `swift test` last so its summary line closes the output.
 #
 #   scripts/test.sh            # what CI runs (.ci/run)
@@ -14,7 +14,7 @@ scripts/install-deps.sh
 
 FUZZ_SECONDS="${FUZZ_SECONDS:-60}"
 if [ "$FUZZ_SECONDS" -gt 0 ]; then
-  for target in dns tls; do
+  for target in dns tls protocol; do
     echo "== fuzzing $target for ${FUZZ_SECONDS}s"
     scripts/fuzz.sh "$FUZZ_SECONDS" "$target"
   done

@@ -61,8 +61,8 @@ public struct EnrollmentTokenClaims: JWTPayload, Equatable {
         try container.encode(self.kind, forKey: .kind)
         try container.encode(self.tokenID, forKey: .tokenID)
         // Whole seconds (jwt-kit would write fractions).
-        try container.encode(Int64(self.issuedAt.timeIntervalSince1970), forKey: .issuedAt)
-        try container.encode(Int64(self.expiresAt.timeIntervalSince1970), forKey: .expiresAt)
+        try container.encode(NumericDate.seconds(self.issuedAt, codingPath: container.codingPath + [CodingKeys.issuedAt]), forKey: .issuedAt)
+        try container.encode(NumericDate.seconds(self.expiresAt, codingPath: container.codingPath + [CodingKeys.expiresAt]), forKey: .expiresAt)
         try container.encode(self.apiURL, forKey: .apiURL)
         try container.encode(self.caFingerprint, forKey: .caFingerprint)
         try container.encode(self.version, forKey: .version)
@@ -70,4 +70,25 @@ public struct EnrollmentTokenClaims: JWTPayload, Equatable {
 
     /// Claims are checked by the verifier with explicit reasons, not here.
     public func verify(using algorithm: some JWTAlgorithm) async throws {}
+
+    /// The claims of `token`, read without verifying its signature: what an agent can know of a
+    /// token before it has any key (``EnrollmentTokenVerifier`` is the server's check).
+    ///
+    /// Refuses anything that is not three parts with a base64url payload decoding as these
+    /// claims, an API URL that is not https, and a CA fingerprint that is not 64 characters.
+    public static func unverified(_ token: String) throws(EnrollmentTokenFormatError) -> EnrollmentTokenClaims {
+        let parts = token.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 3, let payload = Base64URL.decode(String(parts[1])) else {
+            throw EnrollmentTokenFormatError(reason: "expected a JWT (three base64url parts)")
+        }
+        let claims: EnrollmentTokenClaims
+        do {
+            claims = try JSONDecoder().decode(EnrollmentTokenClaims.self, from: payload)
+        } catch {
+            throw EnrollmentTokenFormatError(reason: "its claims are not an enrollment token's")
+        }
+        guard claims.apiURL.hasPrefix("https://") else { throw EnrollmentTokenFormatError(reason: "the API URL is not https") }
+        guard claims.caFingerprint.count == 64 else { throw EnrollmentTokenFormatError(reason: "the CA fingerprint is not SHA-256 hex") }
+        return claims
+    }
 }

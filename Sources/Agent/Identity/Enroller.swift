@@ -92,21 +92,12 @@ public struct Enroller: Sendable {
         return Result(commonName: claims.subject, certificateNotAfter: certificate.notValidAfter, configVersion: config.version)
     }
 
-    /// The token's claims, read without trusting them.
+    /// The token's claims, read without trusting them (``EnrollmentTokenClaims/unverified(_:)``).
     public static func unverifiedClaims(_ token: String) throws -> EnrollmentTokenClaims {
-        let parts = token.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 3, let payload = Base64URL.decode(String(parts[1])) else {
-            throw EnrollmentError.notAToken("expected a JWT (three base64url parts)")
-        }
         do {
-            let claims = try JSONDecoder().decode(EnrollmentTokenClaims.self, from: payload)
-            guard claims.apiURL.hasPrefix("https://") else { throw EnrollmentError.notAToken("the API URL is not https") }
-            guard claims.caFingerprint.count == 64 else { throw EnrollmentError.notAToken("the CA fingerprint is not SHA-256 hex") }
-            return claims
-        } catch let error as EnrollmentError {
-            throw error
+            return try EnrollmentTokenClaims.unverified(token)
         } catch {
-            throw EnrollmentError.notAToken("its claims are not an enrollment token's")
+            throw EnrollmentError.notAToken(error.reason)
         }
     }
 

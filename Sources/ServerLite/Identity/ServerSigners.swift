@@ -11,6 +11,8 @@ public final class ServerSigners: Sendable {
     /// The config key's id, as agents pin it.
     public let configKeyID: String
     public let tokenKeyID: String
+    /// Verifies tokens presented at enrollment with the token key's public half.
+    public let tokenVerifier: EnrollmentTokenVerifier
     /// kid -> PEM public key of the config-signing key(s) agents pin.
     public let publicConfigKeys: [String: String]
 
@@ -23,15 +25,17 @@ public final class ServerSigners: Sendable {
         await tokenKeys.add(ecdsa: try ES256PrivateKey(backing: tokenKey), kid: JWKIdentifier(string: tokenKeyID))
         return ServerSigners(
             configKeys: configKeys, tokenKeys: tokenKeys, configKeyID: configKeyID, tokenKeyID: tokenKeyID,
+            tokenVerifier: EnrollmentTokenVerifier(keyID: tokenKeyID, publicKey: try ES256PublicKey(backing: tokenKey.publicKey)),
             publicConfigKeys: [configKeyID: configKey.publicKey.pemRepresentation]
         )
     }
 
-    private init(configKeys: JWTKeyCollection, tokenKeys: JWTKeyCollection, configKeyID: String, tokenKeyID: String, publicConfigKeys: [String: String]) {
+    private init(configKeys: JWTKeyCollection, tokenKeys: JWTKeyCollection, configKeyID: String, tokenKeyID: String, tokenVerifier: EnrollmentTokenVerifier, publicConfigKeys: [String: String]) {
         self.configKeys = configKeys
         self.tokenKeys = tokenKeys
         self.configKeyID = configKeyID
         self.tokenKeyID = tokenKeyID
+        self.tokenVerifier = tokenVerifier
         self.publicConfigKeys = publicConfigKeys
     }
 
@@ -43,29 +47,9 @@ public final class ServerSigners: Sendable {
         try await self.tokenKeys.sign(claims, kid: JWKIdentifier(string: self.tokenKeyID), header: ["typ": "ztenroll+jwt"])
     }
 
-    /// Checks a token's algorithm (ES256 only), key id, signature and expiry. Whether it was
-    /// used before is the registry's to say.
+    /// Checks a token's algorithm (ES256 only), key id, signature and expiry
+    /// (``EnrollmentTokenVerifier``). Whether it was used before is the registry's to say.
     public func verifyToken(_ token: String, now: Date = Date()) async -> Result<EnrollmentTokenClaims, APIErrorBody> {
-        let trimmed = token.trimmingCharacters(in: .whitespacesAndNewlines)
-        let parts = trimmed.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 3,
-              let headerData = Base64URL.decode(String(parts[0])),
-              let header = try? JSONSerialization.jsonObject(with: headerData) as? [String: Any]
-        else {
-            return .failure(APIErrorBody(code: .tokenInvalid, message: "the token is not a JWT"))
-        }
-        guard header["alg"] as? String == "ES256", header["kid"] as? String == self.tokenKeyID else {
-            return .failure(APIErrorBody(code: .tokenInvalid, message: "the token was not signed by this server"))
-        }
-        let claims: EnrollmentTokenClaims
-        do {
-            claims = try await self.tokenKeys.verify(trimmed, as: EnrollmentTokenClaims.self)
-        } catch {
-            return .failure(APIErrorBody(code: .tokenInvalid, message: "the token's signature or claims do not verify"))
-        }
-        guard claims.expiresAt > now else {
-            return .failure(APIErrorBody(code: .tokenExpired, message: "the token expired at \(ISO8601DateFormatter().string(from: claims.expiresAt))"))
-        }
-        return .success(claims)
+        await self.tokenVerifier.verify(token, now: now)
     }
 }

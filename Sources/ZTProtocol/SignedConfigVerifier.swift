@@ -1,6 +1,5 @@
 import Foundation
 import JWTKit
-import ZTProtocol
 
 /// Checks a signed config before anything of it is used.
 ///

@@ -2,14 +2,23 @@ import Foundation
 
 /// Why a signed config was refused. The last good config stays in force.
 public enum ConfigRejection: Error, Equatable, Sendable, CustomStringConvertible {
+    /// Not three base64url parts with a JSON header and a claims payload of a known shape.
     case malformed(String)
+    /// The header's `alg` is not on ``SignedConfigVerifier/allowedAlgorithms``.
     case algorithmNotAllowed(String)
+    /// The header's `kid` (or "(none)") names no pinned key.
     case unknownKey(String)
+    /// The signature does not verify with the pinned key the `kid` names.
     case badSignature
+    /// The config is for another endpoint.
     case wrongAudience(expected: String, got: String)
+    /// `exp` has passed (beyond the leeway).
     case expired(Date)
+    /// `nbf` is still ahead (beyond the leeway).
     case notYetValid(Date)
+    /// The version is lower than the one in force.
     case rollback(inForce: Int64, offered: Int64)
+    /// The payload's schema number is not ``AgentConfigClaims/currentSchema``.
     case unknownSchema(Int)
 
     /// A short stable label, for counters and logs.
@@ -27,6 +36,7 @@ public enum ConfigRejection: Error, Equatable, Sendable, CustomStringConvertible
         }
     }
 
+    /// One sentence for logs and `ztagent status`.
     public var description: String {
         switch self {
         case .malformed(let why): return "config is not a well-formed JWT: \(why)"
