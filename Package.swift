@@ -209,7 +209,10 @@ let package = Package(
         .testTarget(name: "CertStoreTests", dependencies: ["CertStore", "TestSupport"]),
         .testTarget(
             name: "StubResolverTests",
-            dependencies: ["StubResolver", "DNSTransport", "DNSWire", "TestSupport", "CertStore"]
+            dependencies: [
+                "StubResolver", "DNSTransport", "DNSWire", "TestSupport", "CertStore",
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ]
         ),
         .testTarget(
             name: "ServerLiteTests",

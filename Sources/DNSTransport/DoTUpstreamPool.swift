@@ -12,7 +12,10 @@ import Synchronization
 /// - Each server gets up to ``Configuration/connectionsPerServer`` connections, opened on demand
 ///   and reused; every connection carries many queries at once, matched by rewritten IDs.
 /// - Servers are tried in order. A server whose connection fails is put in exponential backoff and
-///   the query moves on to the next server within its deadline.
+///   the query moves on to the next server within its deadline. One outage counts once: queries
+///   that were already under way when a failure was recorded (all those in flight on a connection
+///   the server dropped, say) do not escalate the backoff, so a server that restarts is tried
+///   again after the first step of the backoff, not after its cap.
 /// - Queries are padded to 128-byte blocks (RFC 8467).
 /// - ``updateTLS(_:)`` swaps the client identity (certificate renewal) without failing queries in
 ///   flight: new queries use new connections; old connections are closed after a grace period.
@@ -35,7 +38,7 @@ public final class DoTUpstreamPool: DNSUpstream, Sendable {
             connectTimeout: TimeAmount = .seconds(3),
             maxInFlightPerConnection: Int = 4096,
             initialBackoff: TimeAmount = .milliseconds(250),
-            maximumBackoff: TimeAmount = .seconds(30),
+            maximumBackoff: TimeAmount = .seconds(5),
             paddingBlockSize: Int = 128,
             retireGracePeriod: TimeAmount = .seconds(10)
         ) {
@@ -64,6 +67,8 @@ public final class DoTUpstreamPool: DNSUpstream, Sendable {
         var nextSlot = 0
         var consecutiveFailures = 0
         var downUntil = NIODeadline.uptimeNanoseconds(0)
+        /// When the last failure that escalated the backoff was recorded.
+        var lastFailureAt = NIODeadline.uptimeNanoseconds(0)
         var smoothedLatencyNanoseconds: Double?
     }
 
@@ -128,9 +133,15 @@ public final class DoTUpstreamPool: DNSUpstream, Sendable {
     }
 
     private func connectionFailed(_ error: any Error, server index: Int) {
+        if case DNSUpstreamError.malformedResponse(let reason) = error {
+            // The multiplexer closed a connection that broke the protocol or stalled; the queries
+            // on it fail over (and the server backs off) through the usual path.
+            self.logger.warning("closing a DoT connection", metadata: ["server_index": "\(index)", "reason": "\(reason)"])
+            return
+        }
         guard Self.isIdentityRejection(error) else { return }
         self.identityRejections.wrappingAdd(1, ordering: .relaxed)
-        self.recordFailure(index, error: .connectFailed("identity refused"))
+        self.recordFailure(index, error: .connectFailed("identity refused"), attemptStarted: .now())
         self.logger.error("the DoT server refused this endpoint's certificate", metadata: ["error": "\(error)"])
         if let handler = self.identityRejectedHandler.withLockedValue({ $0 }) {
             handler("\(error)")
@@ -175,9 +186,12 @@ public final class DoTUpstreamPool: DNSUpstream, Sendable {
     /// network change. Queries in flight still get their answers on the old connections.
     public func resetConnections() {
         let retired = self.state.withLockedValue { state -> [Channel] in
+            let now = NIODeadline.now()
             for index in state.servers.indices {
                 state.servers[index].consecutiveFailures = 0
                 state.servers[index].downUntil = .uptimeNanoseconds(0)
+                // Queries still finishing on the retired connections belong to the old network.
+                state.servers[index].lastFailureAt = now
             }
             return Self.detachAll(&state)
         }
@@ -265,7 +279,7 @@ public final class DoTUpstreamPool: DNSUpstream, Sendable {
             case .failure(let error):
                 let upstreamError = (error as? DNSUpstreamError) ?? .connectFailed("\(error)")
                 if upstreamError.isRetryable {
-                    self.recordFailure(serverIndex, error: upstreamError)
+                    self.recordFailure(serverIndex, error: upstreamError, attemptStarted: started)
                     if NIODeadline.now() < deadline {
                         var nextTried = tried
                         nextTried.insert(serverIndex)
@@ -301,15 +315,23 @@ public final class DoTUpstreamPool: DNSUpstream, Sendable {
         }
     }
 
-    private func recordFailure(_ index: Int, error: DNSUpstreamError) {
+    /// Puts the server in backoff after a failed attempt that began at `attemptStarted`. An attempt
+    /// that began before the last recorded failure belongs to the same outage (it was in flight
+    /// when the connection broke) and changes nothing: otherwise the hundreds of queries in flight
+    /// on a dropped connection would each double the backoff, and a server that restarts within a
+    /// second would stay unused for the whole cap.
+    private func recordFailure(_ index: Int, error: DNSUpstreamError, attemptStarted: NIODeadline) {
         let (endpoint, failures, backoff) = self.state.withLockedValue { state -> (DoTServerEndpoint?, Int, TimeAmount) in
             guard state.servers.indices.contains(index) else { return (nil, 0, .zero) }
+            guard attemptStarted >= state.servers[index].lastFailureAt else { return (nil, 0, .zero) }
             state.servers[index].consecutiveFailures += 1
             let failures = state.servers[index].consecutiveFailures
             let exponent = min(failures - 1, 16)
             let scaled = self.configuration.initialBackoff.nanoseconds * (Int64(1) << Int64(exponent))
             let backoff = TimeAmount.nanoseconds(min(scaled, self.configuration.maximumBackoff.nanoseconds))
-            state.servers[index].downUntil = .now() + backoff
+            let now = NIODeadline.now()
+            state.servers[index].downUntil = now + backoff
+            state.servers[index].lastFailureAt = now
             return (state.servers[index].endpoint, failures, backoff)
         }
         if let endpoint {
