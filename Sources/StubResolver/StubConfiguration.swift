@@ -10,11 +10,13 @@ public struct StubConfiguration: Sendable {
     public var upstreamTimeout: TimeAmount
     /// Largest UDP answer sent whatever the client advertises.
     public var maximumUDPPayload: Int
-    /// TCP connections open at once; more are closed at accept.
+    /// TCP connections open at once; more are closed at accept. Each costs a file descriptor and
+    /// a few kilobytes while open; the agent raises its descriptor limit to fit.
     public var maximumTCPConnections: Int
     /// Queries one TCP connection may have in flight at once (RFC 7766 pipelining).
     public var maximumQueriesPerTCPConnection: Int
-    /// An idle TCP connection (no query in flight, nothing read) is closed after this.
+    /// A TCP connection with no query in flight and no complete query received for this long is
+    /// closed (bytes of an unfinished query do not count: slowloris clients are closed too).
     public var tcpIdleTimeout: TimeAmount
     /// Answers kept in the cache.
     public var cacheCapacity: Int
@@ -26,7 +28,7 @@ public struct StubConfiguration: Sendable {
         allowNonLoopback: Bool = false,
         upstreamTimeout: TimeAmount = .seconds(3),
         maximumUDPPayload: Int = 4096,
-        maximumTCPConnections: Int = 1024,
+        maximumTCPConnections: Int = 16_384,
         maximumQueriesPerTCPConnection: Int = 256,
         tcpIdleTimeout: TimeAmount = .seconds(10),
         cacheCapacity: Int = 100_000,

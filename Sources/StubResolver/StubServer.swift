@@ -145,10 +145,9 @@ public final class StubServer: Service, Sendable {
                 }
                 return channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandlers([
-                        IdleStateHandler(readTimeout: configuration.tcpIdleTimeout),
                         ByteToMessageHandler(LengthFieldBasedFrameDecoder(lengthFieldBitLength: .twoBytes)),
                         LengthFieldPrepender(lengthFieldBitLength: .twoBytes),
-                        StubTCPHandler(processor: processor, maximumInFlight: configuration.maximumQueriesPerTCPConnection),
+                        StubTCPHandler(processor: processor, maximumInFlight: configuration.maximumQueriesPerTCPConnection, idleTimeout: configuration.tcpIdleTimeout),
                     ])
                 }
             }

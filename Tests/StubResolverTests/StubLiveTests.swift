@@ -268,6 +268,42 @@ import TestSupport
         #expect(answers.first?.answers.count == 1)
     }
 
+    @Test("A slowloris client (one byte of a query every 100 ms) is closed by the idle timeout; a client that keeps asking is not")
+    func tcpSlowlorisIsClosed() async throws {
+        let stack = try await LiveStack.start(group: self.group) { configuration in
+            configuration.tcpIdleTimeout = .milliseconds(600)
+        }
+        defer { Task { await stack.stop() } }
+        let slow = try await ClientBootstrap(group: self.group).connect(to: stack.tcp).get()
+        let query = try DNSMessage.query(id: 9, name: dnsName("db.corp.test."), type: .a).serialized()
+        // A frame that never completes: the length says 0x4000 bytes, one more byte every 100 ms.
+        let trickle = Task {
+            var bytes: [UInt8] = [0x40, 0x00] + query
+            while !bytes.isEmpty, slow.isActive {
+                var buffer = slow.allocator.buffer(capacity: 1)
+                buffer.writeInteger(bytes.removeFirst())
+                try? await slow.writeAndFlush(buffer)
+                try await Task.sleep(for: .milliseconds(100))
+            }
+        }
+        let started = ContinuousClock.now
+        try await withTimeout(.seconds(3)) { try await slow.closeFuture.get() }
+        let closedAfter = ContinuousClock.now - started
+        trickle.cancel()
+        #expect(closedAfter < .milliseconds(1500), "slowloris closed after \(closedAfter)")
+        // A client asking every 200 ms outlives several idle timeouts.
+        let busy = try await ClientBootstrap(group: self.group).connect(to: stack.tcp).get()
+        for index in 0..<10 {
+            var buffer = busy.allocator.buffer(capacity: query.count + 2)
+            buffer.writeInteger(UInt16(query.count))
+            buffer.writeBytes(query)
+            try await busy.writeAndFlush(buffer)
+            try await Task.sleep(for: .milliseconds(200))
+            #expect(busy.isActive, "a busy connection was closed after \(index + 1) queries")
+        }
+        try? await busy.close()
+    }
+
     @Test func nonLoopbackListenNeedsPermission() async throws {
         let configuration = StubConfiguration(listenAddresses: [try SocketAddress(ipAddress: "0.0.0.0", port: 0)])
         let processor = StubQueryProcessor(upstream: PlainDNSUpstream(servers: [], group: self.group), cache: DNSCache(), configuration: configuration)

@@ -33,6 +33,9 @@ struct AgentRunCommand: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "ztagent")
+        // Room for the stub's TCP connection cap (16,384) and everything else the agent opens.
+        let descriptors = FileDescriptorLimit.raise(to: 65_536)
+        logger.debug("file descriptor limit", metadata: ["soft": "\(descriptors.map { "\($0)" } ?? "unknown")"])
         var configuration: AgentConfiguration
         if let state = self.state, self.config == nil {
             configuration = AgentConfiguration(state: state)
