@@ -71,6 +71,34 @@ def udp_rcvbuf_errors():
     return int(values[header.index("RcvbufErrors")])
 
 
+def cpu_times():
+    """(busy, total) jiffies of each CPU, from /proc/stat."""
+    times = {}
+    with open("/proc/stat") as stat:
+        for line in stat:
+            fields = line.split()
+            if fields[0].startswith("cpu") and fields[0] != "cpu":
+                values = [int(v) for v in fields[1:]]
+                idle = values[3] + (values[4] if len(values) > 4 else 0)
+                times[fields[0]] = (sum(values) - idle, sum(values))
+    return times
+
+
+def cpu_busy(before, after):
+    """Percent busy per CPU between two cpu_times() readings."""
+    return {cpu: round(100 * (after[cpu][0] - before[cpu][0]) / max(1, after[cpu][1] - before[cpu][1]))
+            for cpu in after if cpu in before}
+
+
+def process_cpu_seconds(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except OSError:
+        return None
+
+
 def percentile(sorted_values, fraction):
     if not sorted_values:
         return None
@@ -391,8 +419,12 @@ def case_kill(stack, args, report):
     agent_pid = stack.agent.pid
     drops_before = udp_rcvbuf_errors()
     prefix = "k%d" % random.randrange(1 << 30)
-    load = UDPLoad(stack.p_agent, rate, lambda seq: "%s-%d.pub.test" % (prefix, seq), args.hung_after)
+    # Names of one length (zero-padded): cache entries must not grow with the sequence number,
+    # or memory would climb for a reason that is not a leak.
+    load = UDPLoad(stack.p_agent, rate, lambda seq: "%s-%09d.pub.test" % (prefix, seq), args.hung_after)
     memory = [(0.0, rss_kib(agent_pid), open_fds(agent_pid))]
+    cpu_before = cpu_times()
+    agent_cpu_before, generator_cpu_before = process_cpu_seconds(agent_pid), process_cpu_seconds(os.getpid())
     load.start()
     t0 = load.started
     kills = []
@@ -411,6 +443,10 @@ def case_kill(stack, args, report):
             kills.append({"killed": killed_at, "listening": time.monotonic()})
             next_kill += args.kill_interval
         time.sleep(0.05)
+    busy = cpu_busy(cpu_before, cpu_times())
+    loaded_seconds = time.monotonic() - t0
+    agent_cpu = (process_cpu_seconds(agent_pid) - agent_cpu_before) / loaded_seconds
+    generator_cpu = (process_cpu_seconds(os.getpid()) - generator_cpu_before) / loaded_seconds
     events = load.stop()
     memory.append((round(time.monotonic() - t0, 1), rss_kib(agent_pid), open_fds(agent_pid)))
     drops = udp_rcvbuf_errors() - drops_before
@@ -428,6 +464,13 @@ def case_kill(stack, args, report):
         windows.append((kill["killed"] - args.upstream_timeout, first if first is not None else kill["killed"] + args.kill_interval))
     def in_window(sent):
         return any(start <= sent < stop for start, stop in windows)
+    # Steady state: sent at least 5 s after a recovery and before the next kill window opens.
+    quiet = []
+    for index, kill in enumerate(kills + [None]):
+        start = t0 if index == 0 else ((kills[index - 1]["recovered"] or kills[index - 1]["killed"]) + 5)
+        stop = (kill["killed"] - args.upstream_timeout) if kill else float("inf")
+        quiet.append((start, stop))
+    steady = [e for e in events if any(a <= e[0] < b for a, b in quiet) and e[0] >= t0 + 5]
     inside = [e for e in events if in_window(e[0])]
     outside = [e for e in events if not in_window(e[0])]
     recovery = [k["recovered"] - k["listening"] for k in kills if k["recovered"] is not None]
@@ -445,8 +488,11 @@ def case_kill(stack, args, report):
         "all": summarize(events),
         "inside_kill_windows": summarize(inside),
         "outside_kill_windows": outside_summary,
+        "steady_state": summarize(steady),
         "error_rate_outside": round(errors_outside / max(1, outside_summary["queries"]), 6),
         "udp_rcvbuf_drops": drops,
+        "cpu_busy_percent": busy,
+        "agent_cpu_percent": round(100 * agent_cpu), "generator_cpu_percent": round(100 * generator_cpu),
         "agent_rss_kib": {"start": start_rss, "after_warmup": warm_rss, "end": memory[-1][1], "max": max(m[1] or 0 for m in memory)},
         "agent_fds": {"start": memory[0][2], "end": memory[-1][2]},
         "memory_samples": memory,
@@ -456,6 +502,10 @@ def case_kill(stack, args, report):
     log("kill: %d queries, %d hung; %d kills, %d recovered: restart->first answer median %s ms, max %s ms; kill->first answer median %s ms"
         % (s["all"]["queries"], s["all"]["hung"], s["kills"], s["recovered"], s["restart_to_first_answer_ms"]["median"],
            s["restart_to_first_answer_ms"]["max"], s["kill_to_first_answer_ms"]["median"]))
+    log("kill: CPU busy %s; the agent used %d%% of a core, this load generator %d%%"
+        % (busy, s["agent_cpu_percent"], s["generator_cpu_percent"]))
+    log("kill: steady state (5 s after recovery until the next kill) %d queries, %s, p50 %s ms, p99 %s ms"
+        % (s["steady_state"]["queries"], s["steady_state"]["rcodes"], s["steady_state"]["p50_ms"], s["steady_state"]["p99_ms"]))
     log("kill: outside the kill windows %d queries, error rate %.4f%% %s; p99 %s ms; agent RSS %s -> %s KiB (after warm-up %s), fds %s -> %s"
         % (outside_summary["queries"], 100 * s["error_rate_outside"], outside_summary["rcodes"], outside_summary["p99_ms"],
            start_rss, memory[-1][1], warm_rss, memory[0][2], memory[-1][2]))
@@ -465,7 +515,7 @@ def case_kill(stack, args, report):
 # Case 2: 10,000 concurrent TCP clients and slowloris
 
 
-def case_tcp(stack, args, report):
+def tcp_round(stack, args):
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     want = args.tcp_clients + 2 * args.slowloris + 1000
     if soft < want:
@@ -619,12 +669,32 @@ def case_tcp(stack, args, report):
         "agent_rss_kib": {"before": rss_before, "peak": peak_rss, "after": rss_after},
         "agent_fds": {"before": fds_before, "at_end_of_load": fds_peak, "after": fds_after},
     }
-    report["tcp"] = result
     log("tcp: clients %s; %d answers %s, p50 %s ms, p99 %s ms, max %s ms; %d hung"
         % (outcomes, len(latencies), rcodes, result["latency_ms"]["p50"], result["latency_ms"]["p99"], result["latency_ms"]["max"], hung_clients))
     log("tcp: slowloris/silent closed by the stub %d of %d, after %s-%s s; UDP probe %s; agent RSS %s -> peak %s -> %s KiB, fds %s -> %s"
         % (len(closes), 2 * args.slowloris, result["slow_closed_after_s"]["min"], result["slow_closed_after_s"]["max"],
            result["udp_probe"], rss_before, peak_rss, rss_after, fds_before, fds_after))
+    return result
+
+
+def case_tcp(stack, args, report):
+    """Runs the TCP round --tcp-rounds times: the agent's memory must come back to the same peak
+    (freed and reused, not leaked), and is read again 10 s after the last round."""
+    rounds = []
+    for index in range(args.tcp_rounds):
+        log("tcp round %d of %d" % (index + 1, args.tcp_rounds))
+        rounds.append(tcp_round(stack, args))
+    time.sleep(10)
+    settled = rss_kib(stack.agent.pid)
+    result = dict(rounds[-1])
+    result["rounds"] = rounds
+    result["hung_clients"] = sum(r["hung_clients"] for r in rounds)
+    result["slow_still_open"] = sum(r["slow_still_open"] for r in rounds)
+    result["udp_probe"] = {"hung": sum(r["udp_probe"]["hung"] for r in rounds)}
+    result["agent_rss_kib_by_round"] = [r["agent_rss_kib"] for r in rounds]
+    result["agent_rss_kib_10s_after"] = settled
+    report["tcp"] = result
+    log("tcp: agent RSS by round %s; 10 s after the last %s KiB" % (result["agent_rss_kib_by_round"], settled))
 
 
 # ------------------------------------------------------------------------------------------------
@@ -775,7 +845,8 @@ def main():
     parser.add_argument("--tcp-clients", type=int, default=10_000)
     parser.add_argument("--tcp-queries", type=int, default=3)
     parser.add_argument("--slowloris", type=int, default=500, help="slowloris connections, and as many silent ones")
-    parser.add_argument("--tcp-seconds", type=int, default=60, help="longest the tcp case runs")
+    parser.add_argument("--tcp-seconds", type=int, default=60, help="longest one tcp round runs")
+    parser.add_argument("--tcp-rounds", type=int, default=2, help="tcp rounds (memory must not climb from one to the next)")
     parser.add_argument("--upstream-rate", type=int, default=200)
     parser.add_argument("--upstream-seconds", type=int, default=20)
     parser.add_argument("--port-base", type=int, default=25500)
@@ -834,8 +905,11 @@ def verdict(report):
             failures.append("kill: RSS grew %d KiB after warm-up" % growth)
     if "tcp" in report:
         t = report["tcp"]
-        lines.append("tcp: %d clients, %d hung; slowloris/silent still open %d; UDP probe hung %d"
-                     % (t["tcp_clients"], t["hung_clients"], t["slow_still_open"], t["udp_probe"]["hung"]))
+        peaks = [r["peak"] for r in t["agent_rss_kib_by_round"]]
+        lines.append("tcp: %d rounds of %d clients, %d hung; slowloris/silent still open %d; UDP probe hung %d; agent RSS peak by round %s KiB"
+                     % (len(t["rounds"]), t["tcp_clients"], t["hung_clients"], t["slow_still_open"], t["udp_probe"]["hung"], peaks))
+        if len(peaks) > 1 and peaks[-1] - peaks[0] > max(4096, 0.1 * peaks[0]):
+            failures.append("tcp: RSS peak grew from round to round %s" % peaks)
         if t["hung_clients"] or t["udp_probe"]["hung"]:
             failures.append("tcp: hung clients or probes")
         if t["slow_still_open"]:
