@@ -1,16 +1,11 @@
 import NIOCore
 
 /// Reads queries from a UDP socket and writes each reply back to its sender.
-///
-/// Replies answered at once (cache hits, errors) are written without a flush and flushed when
-/// the socket's read batch ends (`channelReadComplete`): one `sendmmsg` carries the replies to a
-/// whole `recvmmsg` batch instead of one `sendmsg` each.
 final class StubUDPHandler: ChannelInboundHandler {
     typealias InboundIn = AddressedEnvelope<ByteBuffer>
     typealias OutboundOut = AddressedEnvelope<ByteBuffer>
 
     private let processor: StubQueryProcessor
-    private var unflushed = false
 
     init(processor: StubQueryProcessor) {
         self.processor = processor
@@ -25,8 +20,7 @@ final class StubUDPHandler: ChannelInboundHandler {
             guard let reply else { return }
             var buffer = context.channel.allocator.buffer(capacity: reply.count)
             buffer.writeBytes(reply)
-            context.write(self.wrapOutboundOut(AddressedEnvelope(remoteAddress: sender, data: buffer)), promise: nil)
-            self.unflushed = true
+            context.writeAndFlush(self.wrapOutboundOut(AddressedEnvelope(remoteAddress: sender, data: buffer)), promise: nil)
         case .later(let future):
             let channel = context.channel
             future.whenSuccess { reply in
@@ -36,14 +30,6 @@ final class StubUDPHandler: ChannelInboundHandler {
                 channel.writeAndFlush(AddressedEnvelope(remoteAddress: sender, data: buffer), promise: nil)
             }
         }
-    }
-
-    func channelReadComplete(context: ChannelHandlerContext) {
-        if self.unflushed {
-            self.unflushed = false
-            context.flush()
-        }
-        context.fireChannelReadComplete()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
