@@ -6,7 +6,8 @@ import X509
 
 /// Decides, inside the TLS handshake, whether a client may connect: the chain must verify to
 /// the CA (RFC 5280: signatures, validity), the leaf must be for client authentication, and its
-/// CN must be a registered, active endpoint. A refusal fails the handshake with a TLS alert, so
+/// CN must be a registered, active endpoint whose current serial (or previous one, in its grace
+/// window after a renewal) is the leaf's. A refusal fails the handshake with a TLS alert, so
 /// a revoked agent learns at once that its identity was refused.
 public struct ClientCertificateVerifier: Sendable {
     private let authority: Certificate
@@ -19,13 +20,13 @@ public struct ClientCertificateVerifier: Sendable {
 
     /// The outcome, with the CN when there is one.
     public enum Outcome: Sendable, Equatable {
-        case accepted(commonName: String)
-        case rejected(reason: String, commonName: String?)
+        case accepted(AuthenticatedPeer)
+        case rejected(ClientCertificateRefusal, commonName: String?)
     }
 
-    public func verify(_ chain: [NIOSSLCertificate]) async -> Outcome {
+    public func verify(_ chain: [NIOSSLCertificate], at now: Date = Date()) async -> Outcome {
         guard let first = chain.first, let leaf = try? Certificate(derEncoded: first.toDERBytes()) else {
-            return .rejected(reason: "no usable client certificate", commonName: nil)
+            return .rejected(.noCertificate, commonName: nil)
         }
         let commonName = leaf.subject.commonNameValue
         let intermediates = chain.dropFirst().compactMap { try? Certificate(derEncoded: $0.toDERBytes()) }
@@ -33,21 +34,20 @@ public struct ClientCertificateVerifier: Sendable {
             RFC5280Policy()
         }
         guard case .validCertificate = await verifier.validate(leaf: leaf, intermediates: CertificateStore(intermediates)) else {
-            return .rejected(reason: "certificate does not verify against the CA (expired, foreign or malformed)", commonName: commonName)
+            return .rejected(.chainInvalid, commonName: commonName)
         }
         guard let usages = try? leaf.extensions.extendedKeyUsage, usages.contains(.clientAuth) else {
-            return .rejected(reason: "certificate is not for client authentication", commonName: commonName)
+            return .rejected(.notClientAuthentication, commonName: commonName)
         }
-        guard let commonName else { return .rejected(reason: "certificate has no CN", commonName: nil) }
-        guard let endpoint = self.snapshot().endpoints[commonName] else {
-            return .rejected(reason: "unknown endpoint", commonName: commonName)
+        guard let peer = leaf.authenticatedPeer else { return .rejected(.noCommonName, commonName: nil) }
+        if let refusal = self.snapshot().admission(of: peer, at: now) {
+            return .rejected(.identity(refusal), commonName: peer.commonName)
         }
-        guard endpoint.status == .active else { return .rejected(reason: "endpoint revoked", commonName: commonName) }
-        return .accepted(commonName: commonName)
+        return .accepted(peer)
     }
 
     /// The NIOSSL callback form: completes `promise` with the verdict; `onRejected` is told why.
-    public func callback(onRejected: @escaping @Sendable (String, String?) -> Void) -> NIOSSLCustomVerificationCallback {
+    public func callback(onRejected: @escaping @Sendable (ClientCertificateRefusal, String?) -> Void) -> NIOSSLCustomVerificationCallback {
         { certificates, promise in
             Task {
                 switch await self.verify(certificates) {

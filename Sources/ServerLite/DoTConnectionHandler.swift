@@ -42,40 +42,35 @@ final class DoTConnectionHandler: ChannelDuplexHandler {
 
     private func authenticate(context: ChannelHandlerContext) {
         let statistics = self.resolver.statistics
-        let peer = context.channel.remoteAddress.map { "\($0)" } ?? "-"
-        let name: String?
+        let peerAddress = context.channel.remoteAddress.map { "\($0)" } ?? "-"
+        let peer: AuthenticatedPeer?
         do {
             if let certificate = try context.pipeline.syncOperations.nioSSL_peerCertificate() {
-                name = try Certificate(derEncoded: certificate.toDERBytes()).subject.commonNameValue
+                peer = try Certificate(derEncoded: certificate.toDERBytes()).authenticatedPeer
             } else {
-                name = nil
+                peer = nil
             }
         } catch {
-            name = nil
+            peer = nil
         }
-        guard let name else {
+        guard let peer else {
             statistics.connectionsRefusedNoCertificate.wrappingAdd(1, ordering: .relaxed)
-            self.logger.notice("refused connection: no usable client certificate CN", metadata: ["peer": "\(peer)"])
+            self.logger.notice("refused connection: no usable client certificate CN", metadata: ["peer": "\(peerAddress)"])
             context.close(promise: nil)
             return
         }
-        let snapshot = self.resolver.snapshot
-        guard let endpoint = snapshot.endpoints[name] else {
-            statistics.connectionsRefusedUnknownEndpoint.wrappingAdd(1, ordering: .relaxed)
-            self.logger.notice("refused connection: unknown endpoint", metadata: ["cn": "\(name)", "peer": "\(peer)"])
-            context.close(promise: nil)
-            return
-        }
-        guard endpoint.status == .active else {
-            statistics.connectionsRefusedRevoked.wrappingAdd(1, ordering: .relaxed)
-            self.logger.notice("refused connection: endpoint revoked", metadata: ["cn": "\(name)", "peer": "\(peer)"])
+        // Checked again after the handshake: a resumed session or a reload between the
+        // verifier's look and now must not let a serial in that the registry no longer binds.
+        if let refusal = self.resolver.snapshot.admission(of: peer) {
+            statistics.refusedHandshake(.identity(refusal))
+            self.logger.notice("refused connection: \(refusal.explanation)", metadata: ["cn": "\(peer.commonName)", "serial": "\(peer.serial)", "peer": "\(peerAddress)"])
             context.close(promise: nil)
             return
         }
         statistics.tlsConnectionsAuthenticated.wrappingAdd(1, ordering: .relaxed)
-        self.commonName = name
-        self.registry.add(context.channel, commonName: name)
-        self.logger.debug("endpoint connected", metadata: ["cn": "\(name)", "peer": "\(peer)"])
+        self.commonName = peer.commonName
+        self.registry.add(context.channel, peer: peer)
+        self.logger.debug("endpoint connected", metadata: ["cn": "\(peer.commonName)", "peer": "\(peerAddress)"])
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {

@@ -16,6 +16,10 @@ public struct EndpointRecord: Codable, Sendable, Hashable {
     public var certificateNotAfter: Date?
     /// When the endpoint last authenticated.
     public var lastSeenAt: Date?
+    /// The serial in force before the last renewal, accepted until ``previousSerialValidUntil``.
+    public var previousSerial: String?
+    /// The end of the previous serial's grace window.
+    public var previousSerialValidUntil: Date?
 
     public init(commonName: String, kind: Kind, status: Status = .active, createdAt: Date = Date(), certificateSerial: String? = nil, certificateNotAfter: Date? = nil) {
         self.commonName = commonName

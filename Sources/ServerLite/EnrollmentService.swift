@@ -17,10 +17,12 @@ public final class EnrollmentService: Sendable {
     private let configurationBox: NIOLockedValueBox<ServerConfiguration>
     private let changeHandler = NIOLockedValueBox<(@Sendable () -> Void)?>(nil)
     private let snapshot: @Sendable () -> ServerStateSnapshot
+    private let statistics: ServerStatistics
     private let logger: Logger
 
-    public init(registry: Registry, authority: CertificateAuthority, signers: ServerSigners, configuration: ServerConfiguration, snapshot: @escaping @Sendable () -> ServerStateSnapshot, logger: Logger) {
+    public init(registry: Registry, authority: CertificateAuthority, signers: ServerSigners, configuration: ServerConfiguration, snapshot: @escaping @Sendable () -> ServerStateSnapshot, statistics: ServerStatistics = ServerStatistics(), logger: Logger) {
         self.registry = registry
+        self.statistics = statistics
         self.authority = authority
         self.signers = signers
         self.configurationBox = NIOLockedValueBox(configuration)
@@ -30,6 +32,7 @@ public final class EnrollmentService: Sendable {
 
     private var factory: ConfigFactory { ConfigFactory(configuration: self.configurationBox.withLockedValue { $0 }) }
     private var lifetime: TimeInterval { TimeInterval(self.factory.configuration.endpointCertificateLifetimeSeconds) }
+    private var renewalGrace: TimeInterval { TimeInterval(self.factory.configuration.renewalGraceSeconds) }
 
     /// Called after enrollment or renewal changed the registry, so the DoT listener knows the
     /// endpoint before the agent's first query.
@@ -83,23 +86,65 @@ public final class EnrollmentService: Sendable {
         case .alreadyUsed: throw APIErrorBody(code: .tokenUsed, message: "this token was already used; ask for a new one")
         case .expired: throw APIErrorBody(code: .tokenExpired, message: "the token expired")
         case .unknown, .mismatch: throw APIErrorBody(code: .tokenInvalid, message: "the token is not known to this server")
+        case .endpointExists:
+            self.logger.notice("enrollment refused: endpoint exists and the token does not replace it", metadata: ["cn": "\(claims.subject)"])
+            throw APIErrorBody(code: .tokenInvalid, message: "the token is not known to this server")
         }
         self.registryChanged()
         self.logger.notice("endpoint enrolled", metadata: ["cn": "\(claims.subject)", "kind": "\(kind.rawValue)", "serial": "\(serial)"])
         return try await self.identityResponse(certificate: certificate, commonName: claims.subject)
     }
 
+    /// Checks an API caller's client certificate against the registry, by CN and serial: the
+    /// endpoint's current serial, or the previous one inside its grace window. Returns the CN.
+    /// Refusals are counted and logged; the caller learns only that it is refused.
+    public func authenticate(_ peer: AuthenticatedPeer) throws -> String {
+        let endpoint: EndpointRecord?
+        do {
+            endpoint = try self.registry.endpoint(peer.commonName)
+        } catch {
+            throw APIErrorBody(code: .internalError, message: "the registry is unavailable")
+        }
+        let now = Date()
+        let refusal: IdentityRefusal? = endpoint.map { now < peer.notValidAfter ? $0.admits(serial: peer.serial, at: now) : .certificateExpired } ?? .unknownEndpoint
+        if let refusal {
+            try self.refuse(peer, refusal)
+        }
+        try? self.registry.touch(peer.commonName)
+        return peer.commonName
+    }
+
+    private func refuse(_ peer: AuthenticatedPeer, _ refusal: IdentityRefusal) throws -> Never {
+        self.statistics.refusedAPICall(refusal)
+        self.logger.notice("API call refused: \(refusal.explanation)", metadata: ["cn": "\(peer.commonName)", "serial": "\(peer.serial)", "reason": "\(refusal.rawValue)"])
+        switch refusal {
+        case .unknownEndpoint: throw APIErrorBody(code: .endpointUnknown, message: "endpoint \(peer.commonName) is not registered")
+        case .revoked, .staleSerial, .certificateExpired: throw APIErrorBody(code: .endpointRevoked, message: "this certificate of \(peer.commonName) is revoked")
+        }
+    }
+
     /// POST /v1/renew, for an authenticated active endpoint: a new certificate for a new key.
-    public func renew(commonName: String, _ request: RenewRequest) async throws -> IdentityResponse {
-        try self.requireActive(commonName)
+    /// Only the endpoint's current certificate may renew (not the previous one in its grace
+    /// window, not a copy that re-enrollment replaced).
+    public func renew(peer: AuthenticatedPeer, _ request: RenewRequest) async throws -> IdentityResponse {
+        let commonName = try self.authenticate(peer)
         let publicKey = try Self.checkedKey(fromCSR: request.csr)
         let certificate = try self.authority.issue(.client(commonName: commonName, lifetime: self.lifetime), publicKey: publicKey)
         let serial = Self.serial(certificate)
-        guard try self.registry.recordRenewal(commonName, serial: serial, notAfter: certificate.notValidAfter) else {
-            throw APIErrorBody(code: .endpointRevoked, message: "endpoint \(commonName) is not active")
+        let outcome: RenewalOutcome
+        do {
+            outcome = try self.registry.recordRenewal(commonName, presentedSerial: peer.serial, serial: serial, notAfter: certificate.notValidAfter, grace: self.renewalGrace)
+        } catch {
+            throw APIErrorBody(code: .internalError, message: "the registry is unavailable")
+        }
+        switch outcome {
+        case .renewed: break
+        case .unknownEndpoint: try self.refuse(peer, .unknownEndpoint)
+        case .revoked: try self.refuse(peer, .revoked)
+        case .notCurrentSerial: try self.refuse(peer, .staleSerial)
         }
         self.registryChanged()
-        self.logger.notice("endpoint renewed", metadata: ["cn": "\(commonName)", "serial": "\(serial)"])
+        self.logger.notice("endpoint renewed", metadata: ["cn": "\(commonName)", "serial": "\(serial)", "previous_serial": "\(peer.serial)"])
         return try await self.identityResponse(certificate: certificate, commonName: commonName)
     }
 
@@ -227,6 +272,6 @@ public final class EnrollmentService: Sendable {
     }
 
     static func serial(_ certificate: Certificate) -> String {
-        certificate.serialNumber.bytes.map { String(format: "%02x", $0) }.joined()
+        certificate.serialText
     }
 }

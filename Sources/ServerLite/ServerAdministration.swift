@@ -133,20 +133,24 @@ public struct ServerAdministration: Sendable {
 
     /// Offline issuance: makes a key and a client certificate for `commonName`, writes
     /// `<cn>.key` (0600), `<cn>.pem` and `ca.pem` into `outputDirectory` (0700), and registers the
-    /// endpoint as active. For hosts that cannot enroll online.
+    /// endpoint as active. For hosts that cannot enroll online. An existing endpoint (active or
+    /// revoked) is refused unless `replace`: then the new serial alone is bound (every earlier
+    /// certificate of the name is refused from then on) and the kind is the one given.
     @discardableResult
-    public func issueEndpoint(_ commonName: String, kind: EndpointRecord.Kind, lifetime: TimeInterval, outputDirectory: String) throws -> (certificate: String, key: String, ca: String) {
+    public func issueEndpoint(_ commonName: String, kind: EndpointRecord.Kind, lifetime: TimeInterval, outputDirectory: String, replace: Bool = false) throws -> (certificate: String, key: String, ca: String) {
         try Self.validateCommonName(commonName)
         guard lifetime >= 60 else { throw AdministrationError.invalid("certificate lifetime must be at least 60 seconds") }
         let authority = try CertificateAuthority.load(certificatePath: self.paths.caCertificate, keyPath: self.paths.caKey)
         let registry = try self.registry()
+        // Refused before any file is written; the registry checks again in its transaction.
+        if !replace, try registry.endpoint(commonName) != nil { throw RegistryError.endpointExists(commonName) }
         let key = P256.Signing.PrivateKey()
         let certificate = try authority.issue(.client(commonName: commonName, lifetime: lifetime), publicKey: key.publicKey)
         try SecureDirectory.ensure(path: outputDirectory)
         let files = (certificate: "\(outputDirectory)/\(commonName).pem", key: "\(outputDirectory)/\(commonName).key", ca: "\(outputDirectory)/ca.pem")
         try TLSIdentity(certificateChain: [certificate], privateKey: key).write(certificatePath: files.certificate, keyPath: files.key)
         try AtomicFile.write(try PEMCodec.encode(certificate: authority.certificate), to: files.ca, mode: 0o644)
-        try registry.recordIssued(commonName, kind: kind, serial: EnrollmentService.serial(certificate), notAfter: certificate.notValidAfter)
+        try registry.recordIssued(commonName, kind: kind, serial: EnrollmentService.serial(certificate), notAfter: certificate.notValidAfter, replace: replace)
         return files
     }
 
@@ -159,7 +163,10 @@ public struct ServerAdministration: Sendable {
 
     /// Makes a one-time enrollment token (JWT, ES256) for `name`, records its id, and returns it.
     /// It carries the API URL and the CA fingerprint the agent pins.
-    public func createToken(name: String, kind: EndpointRecord.Kind, lifetime: TimeInterval? = nil, now: Date = Date()) async throws -> String {
+    /// A token for a name that is already an endpoint is refused unless `replace`; enrolling with
+    /// such a token binds a new serial and the token's kind, and every earlier certificate of the
+    /// name stays refused.
+    public func createToken(name: String, kind: EndpointRecord.Kind, lifetime: TimeInterval? = nil, replace: Bool = false, now: Date = Date()) async throws -> String {
         try Self.validateCommonName(name)
         let configuration = try self.store.loadConfiguration()
         let ttl = lifetime ?? TimeInterval(configuration.tokenLifetimeSeconds)
@@ -173,7 +180,7 @@ public struct ServerAdministration: Sendable {
             subject: name, kind: kind.rawValue, tokenID: UUID().uuidString.lowercased(), issuedAt: now,
             expiresAt: now.addingTimeInterval(ttl), apiURL: configuration.apiURL, caFingerprint: authority.fingerprintSHA256
         )
-        try self.registry().insertToken(id: claims.tokenID, name: name, kind: kind, expiresAt: claims.expiresAt, now: now)
+        try self.registry().insertToken(id: claims.tokenID, name: name, kind: kind, expiresAt: claims.expiresAt, replace: replace, now: now)
         return try await signers.signToken(claims)
     }
 

@@ -46,6 +46,9 @@ public struct ServerConfiguration: Codable, Sendable, Hashable {
     public var privateTTL: UInt32
     /// Lifetime of endpoint certificates (days by default; down to 60 s for tests).
     public var endpointCertificateLifetimeSeconds: Int
+    /// After a renewal, the certificate that renewed stays accepted this long (so queries and
+    /// tunnels in flight survive the swap); then only the new serial is.
+    public var renewalGraceSeconds: Int
     /// Lifetime of a signed config.
     public var configLifetimeSeconds: Int
     /// How often agents fetch a new config.
@@ -94,6 +97,7 @@ public struct ServerConfiguration: Codable, Sendable, Hashable {
         self.privateTTL = 60
         self.endpointCertificateLifetimeSeconds = 7 * 86_400
         self.configLifetimeSeconds = 30 * 86_400
+        self.renewalGraceSeconds = 120
         self.configRefreshSeconds = 300
         self.renewAtFraction = 2.0 / 3.0
         self.tokenLifetimeSeconds = 86_400
@@ -127,6 +131,7 @@ public struct ServerConfiguration: Codable, Sendable, Hashable {
         self.privateTTL = try c.decodeIfPresent(UInt32.self, forKey: .privateTTL) ?? self.privateTTL
         self.endpointCertificateLifetimeSeconds = try c.decodeIfPresent(Int.self, forKey: .endpointCertificateLifetimeSeconds) ?? self.endpointCertificateLifetimeSeconds
         self.configLifetimeSeconds = try c.decodeIfPresent(Int.self, forKey: .configLifetimeSeconds) ?? self.configLifetimeSeconds
+        self.renewalGraceSeconds = try c.decodeIfPresent(Int.self, forKey: .renewalGraceSeconds) ?? self.renewalGraceSeconds
         self.configRefreshSeconds = try c.decodeIfPresent(Int.self, forKey: .configRefreshSeconds) ?? self.configRefreshSeconds
         self.renewAtFraction = try c.decodeIfPresent(Double.self, forKey: .renewAtFraction) ?? self.renewAtFraction
         self.tokenLifetimeSeconds = try c.decodeIfPresent(Int.self, forKey: .tokenLifetimeSeconds) ?? self.tokenLifetimeSeconds
@@ -152,6 +157,7 @@ public struct ServerConfiguration: Codable, Sendable, Hashable {
         guard self.tunnelIdleTimeoutSeconds >= 1, self.maximumTunnels >= 1, self.backendConnectTimeoutSeconds > 0 else {
             throw AdministrationError.invalid("tunnelIdleTimeoutSeconds, maximumTunnels and backendConnectTimeoutSeconds must be positive")
         }
+        guard (0...3_600).contains(self.renewalGraceSeconds) else { throw AdministrationError.invalid("renewalGraceSeconds must be between 0 and 3600") }
         guard self.configLifetimeSeconds >= 300 else { throw AdministrationError.invalid("configLifetimeSeconds must be at least 300") }
     }
 }

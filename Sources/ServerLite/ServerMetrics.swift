@@ -33,6 +33,11 @@ public final class ServerMetrics: Sendable {
             "unknown": total("ztserver_authentication_failures_total", [("reason", "unknown_endpoint")]),
             "revoked": total("ztserver_authentication_failures_total", [("reason", "revoked")]),
             "badCertificate": total("ztserver_authentication_failures_total", [("reason", "bad_certificate")]),
+            "staleSerial": total("ztserver_authentication_failures_total", [("reason", "stale_serial")]),
+            "apiUnknown": total("ztserver_api_identity_refusals_total", [("reason", "unknown_endpoint")]),
+            "apiRevoked": total("ztserver_api_identity_refusals_total", [("reason", "revoked")]),
+            "apiStaleSerial": total("ztserver_api_identity_refusals_total", [("reason", "stale_serial")]),
+            "registryReadFailures": total("ztserver_registry_read_failures_total"),
         ]
     }
 
@@ -51,6 +56,11 @@ public final class ServerMetrics: Sendable {
         self.totals["unknown"]?.update(to: stats.connectionsRefusedUnknownEndpoint)
         self.totals["revoked"]?.update(to: stats.connectionsRefusedRevoked)
         self.totals["badCertificate"]?.update(to: stats.connectionsRefusedNoCertificate)
+        self.totals["staleSerial"]?.update(to: stats.connectionsRefusedStaleSerial)
+        self.totals["apiUnknown"]?.update(to: stats.apiRefusedUnknownEndpoint)
+        self.totals["apiRevoked"]?.update(to: stats.apiRefusedRevoked)
+        self.totals["apiStaleSerial"]?.update(to: stats.apiRefusedStaleSerial)
+        self.totals["registryReadFailures"]?.update(to: stats.registryReadFailures)
         self.registry.makeGauge(name: "ztserver_dot_connections").set(Int64(server.connections.count))
         let snapshot = server.resolver.snapshot
         self.registry.makeGauge(name: "ztserver_zones").set(Int64(snapshot.zones.count))

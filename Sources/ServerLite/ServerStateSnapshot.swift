@@ -1,4 +1,5 @@
 import DNSWire
+import Foundation
 
 /// The server's zones and endpoints at one moment, compiled and immutable. Queries read one
 /// snapshot; a reload swaps in a new one as a whole.
@@ -27,6 +28,28 @@ public struct ServerStateSnapshot: Sendable {
     /// The most specific private zone holding `name`.
     public func zone(containing name: DNSName) -> CompiledZone? {
         self.zones.first { name.isSubdomain(of: $0.origin) }
+    }
+
+    /// Whether the certificate `peer` presented may act as its CN now (nil) or why not: by the
+    /// serial the registry issued last, not by the name alone.
+    public func admission(of peer: AuthenticatedPeer, at now: Date = Date()) -> IdentityRefusal? {
+        guard let endpoint = self.endpoints[peer.commonName] else { return .unknownEndpoint }
+        guard now < peer.notValidAfter else { return .certificateExpired }
+        return endpoint.admits(serial: peer.serial, at: now)
+    }
+
+    /// Whether `peer` is admitted now.
+    public func admits(_ peer: AuthenticatedPeer, at now: Date = Date()) -> Bool {
+        self.admission(of: peer, at: now) == nil
+    }
+
+    /// The grace windows of previous serials that end in `(after, until]`: when one does,
+    /// connections made with that serial must close.
+    public func graceWindowsEnding(after start: Date, until end: Date) -> Bool {
+        self.endpoints.values.contains { endpoint in
+            guard endpoint.previousSerial != nil, let until = endpoint.previousSerialValidUntil else { return false }
+            return until > start && until <= end
+        }
     }
 
     /// Whether `commonName` is a registered, not revoked endpoint.

@@ -41,6 +41,8 @@ public final class ZTServer: Service, Sendable {
     private let channels = NIOLockedValueBox<[Channel]>([])
     private let reloadTask = NIOLockedValueBox<RepeatedTask?>(nil)
     private let lastStateVersion = NIOLockedValueBox<Int64>(0)
+    private let lastEnforcement = NIOLockedValueBox<Date>(Date())
+    private let registryFailing = NIOLockedValueBox<Bool>(false)
     private let reloadInterval: TimeAmount
     /// The TLS router (tunnel and passthrough listeners).
     public let router: TLSRouter
@@ -114,7 +116,7 @@ public final class ZTServer: Service, Sendable {
         )
         self.enrollment = EnrollmentService(
             registry: self.registry, authority: certificateAuthority, signers: signers, configuration: configuration,
-            snapshot: { resolver.snapshot }, logger: logger
+            snapshot: { resolver.snapshot }, statistics: resolver.statistics, logger: logger
         )
     }
 
@@ -202,13 +204,13 @@ public final class ZTServer: Service, Sendable {
     }
 
     /// Re-reads zones and endpoints now. A state that does not compile is refused and the one in
-    /// force stays. Connections of endpoints no longer active are closed.
+    /// force stays. Connections whose identity the new state no longer admits are closed.
     @discardableResult
     public func reload() -> Bool {
         do {
             let snapshot = try self.store.snapshot(registry: self.registry, defaultTTL: self.configuration.privateTTL, routerAddress: self.configuration.routerAddress)
             self.resolver.replace(snapshot)
-            let closed = self.connections.closeAll { !snapshot.isActive($0) } + self.router.enforce(snapshot)
+            let closed = self.enforce(snapshot, at: Date())
             self.logger.info("state reloaded", metadata: ["zones": "\(snapshot.zones.count)", "endpoints": "\(snapshot.endpoints.count)", "connections_closed": "\(closed)"])
             return true
         } catch {
@@ -217,14 +219,48 @@ public final class ZTServer: Service, Sendable {
         }
     }
 
-    /// Reloads when the registry's state version moved since the last look.
+    /// Closes the DoT connections and tunnels whose CN and serial `snapshot` no longer admits at `now`.
+    private func enforce(_ snapshot: ServerStateSnapshot, at now: Date) -> Int {
+        self.lastEnforcement.withLockedValue { $0 = now }
+        return self.connections.closeAll { !snapshot.admits($0, at: now) } + self.router.enforce(snapshot, at: now)
+    }
+
+    /// Reloads when the registry's state version moved since the last look, and closes the
+    /// connections of previous serials whose grace window ended since the last look. A registry
+    /// that cannot be read is logged (once per outage) and counted; the state in force stays.
     public func reloadIfChanged() {
-        guard let version = try? self.registry.stateVersion() else { return }
+        let version: Int64
+        do {
+            version = try self.registry.stateVersion()
+            if self.registryFailing.withLockedValue({ failing in defer { failing = false }; return failing }) {
+                self.logger.notice("registry readable again")
+            }
+        } catch {
+            self.statistics.registryReadFailures.wrappingAdd(1, ordering: .relaxed)
+            if !self.registryFailing.withLockedValue({ failing in defer { failing = true }; return failing }) {
+                self.logger.error("registry unreadable, serving the state in force", metadata: ["error": "\(error)"])
+            }
+            self.enforceGraceWindows()
+            return
+        }
         let changed = self.lastStateVersion.withLockedValue { last -> Bool in
             defer { last = version }
             return last != version
         }
-        if changed { self.reload() }
+        if changed {
+            self.reload()
+        } else {
+            self.enforceGraceWindows()
+        }
+    }
+
+    private func enforceGraceWindows() {
+        let now = Date()
+        let since = self.lastEnforcement.withLockedValue { $0 }
+        let snapshot = self.resolver.snapshot
+        guard snapshot.graceWindowsEnding(after: since, until: now) else { return }
+        let closed = self.enforce(snapshot, at: now)
+        if closed > 0 { self.logger.info("previous certificates' grace ended", metadata: ["connections_closed": "\(closed)"]) }
     }
 
     private func startReloading() {
@@ -271,7 +307,7 @@ public final class ZTServer: Service, Sendable {
         let channel = try await ServerBootstrap(group: self.group)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { channel in
                 statistics.tlsConnectionsAccepted.wrappingAdd(1, ordering: .relaxed)
                 if connections.count >= maximum {
@@ -281,12 +317,8 @@ public final class ZTServer: Service, Sendable {
                 return channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandlers([
                         NIOSSLServerHandler(context: context, customVerificationCallback: verifier.callback { reason, commonName in
-                            switch reason {
-                            case "endpoint revoked": statistics.connectionsRefusedRevoked.wrappingAdd(1, ordering: .relaxed)
-                            case "unknown endpoint": statistics.connectionsRefusedUnknownEndpoint.wrappingAdd(1, ordering: .relaxed)
-                            default: statistics.connectionsRefusedNoCertificate.wrappingAdd(1, ordering: .relaxed)
-                            }
-                            logger.notice("refused connection: \(reason)", metadata: ["cn": "\(commonName ?? "-")", "peer": "\(channel.remoteAddress.map { "\($0)" } ?? "-")"])
+                            statistics.refusedHandshake(reason)
+                            logger.notice("refused connection: \(reason.explanation)", metadata: ["cn": "\(commonName ?? "-")", "peer": "\(channel.remoteAddress.map { "\($0)" } ?? "-")"])
                         }),
                         IdleStateHandler(readTimeout: idle),
                         ByteToMessageHandler(LengthFieldBasedFrameDecoder(lengthFieldBitLength: .twoBytes)),

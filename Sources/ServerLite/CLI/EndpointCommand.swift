@@ -17,11 +17,15 @@ struct EndpointCommand: ParsableCommand {
         @Option(help: "Where to write <cn>.key, <cn>.pem and ca.pem (created 0700).") var out: String
         @Option(help: "client or service.") var kind: EndpointRecord.Kind = .client
         @Option(help: "Certificate lifetime in seconds.") var lifetime: Int = 7 * 86_400
+        @Flag(help: "Replace an existing endpoint of that name: a new serial, every earlier certificate refused.") var replace = false
 
         func run() throws {
-            let files = try ServerAdministration(paths: self.state.paths)
-                .issueEndpoint(self.commonName, kind: self.kind, lifetime: TimeInterval(self.lifetime), outputDirectory: self.out)
+            let administration = ServerAdministration(paths: self.state.paths)
+            let before = try administration.registry().endpoint(self.commonName)
+            let files = try administration
+                .issueEndpoint(self.commonName, kind: self.kind, lifetime: TimeInterval(self.lifetime), outputDirectory: self.out, replace: self.replace)
             print("issued \(self.commonName): \(files.certificate) \(files.key) \(files.ca)")
+            if let before { print(ReplacementNotice.describe(before, newKind: self.kind)) }
         }
     }
 

@@ -16,10 +16,16 @@ struct TokenCommand: ParsableCommand {
         @Option(help: "The endpoint's name (its certificate CN).") var name: String
         @Option(help: "client or service.") var kind: EndpointRecord.Kind = .client
         @Option(help: "Seconds the token is valid (default: the server's tokenLifetimeSeconds, 1 day).") var ttl: Int?
+        @Flag(help: "Allow a token for a name that is already an endpoint: enrolling replaces it (a new serial; every earlier certificate stays refused).") var replace = false
 
         func run() async throws {
-            let token = try await ServerAdministration(paths: self.state.paths)
-                .createToken(name: self.name, kind: self.kind, lifetime: self.ttl.map(TimeInterval.init))
+            let administration = ServerAdministration(paths: self.state.paths)
+            let before = try administration.registry().endpoint(self.name)
+            let token = try await administration
+                .createToken(name: self.name, kind: self.kind, lifetime: self.ttl.map(TimeInterval.init), replace: self.replace)
+            if let before {
+                FileHandle.standardError.write(Data((ReplacementNotice.describe(before, newKind: self.kind) + " (when the token is used)\n").utf8))
+            }
             print(token)
         }
     }

@@ -34,33 +34,33 @@ public enum EnrollmentAPI {
         }
         router.post("/v1/renew") { request, context -> Response in
             await respond {
-                let commonName = try await authenticatedCommonName(context)
+                let peer = try await authenticatedPeer(context)
                 let body = try await decode(RenewRequest.self, request, context)
-                return try await service.renew(commonName: commonName, body)
+                return try await service.renew(peer: peer, body)
             }
         }
         router.get("/v1/config") { _, context -> Response in
             await respond {
-                let commonName = try await authenticatedCommonName(context)
+                let commonName = try service.authenticate(try await authenticatedPeer(context))
                 return try await service.config(commonName: commonName)
             }
         }
         router.post("/v1/services") { request, context -> Response in
             await respond {
-                let commonName = try await authenticatedCommonName(context)
+                let commonName = try service.authenticate(try await authenticatedPeer(context))
                 let body = try await decode(ServiceRegistration.self, request, context)
                 return try service.registerService(commonName: commonName, body)
             }
         }
         router.get("/v1/services") { _, context -> Response in
             await respond {
-                let commonName = try await authenticatedCommonName(context)
+                let commonName = try service.authenticate(try await authenticatedPeer(context))
                 return try service.services(commonName: commonName)
             }
         }
         router.delete("/v1/services/:name") { _, context -> Response in
             await respond {
-                let commonName = try await authenticatedCommonName(context)
+                let commonName = try service.authenticate(try await authenticatedPeer(context))
                 guard let name = context.parameters.get("name") else {
                     throw APIErrorBody(code: .badRequest, message: "which service?")
                 }
@@ -89,15 +89,15 @@ public enum EnrollmentAPI {
         }
     }
 
-    /// The CN of the verified client certificate on this connection.
-    private static func authenticatedCommonName(_ context: APIRequestContext) async throws -> String {
+    /// The CN and serial of the verified client certificate on this connection.
+    private static func authenticatedPeer(_ context: APIRequestContext) async throws -> AuthenticatedPeer {
         guard let peer = try? await context.channel.nioSSL_peerCertificate().get() else {
             throw APIErrorBody(code: .certificateRequired, message: "this call needs the endpoint's client certificate")
         }
-        guard let certificate = try? Certificate(derEncoded: peer.toDERBytes()), let commonName = certificate.subject.commonNameValue else {
+        guard let certificate = try? Certificate(derEncoded: peer.toDERBytes()), let identity = certificate.authenticatedPeer else {
             throw APIErrorBody(code: .certificateRequired, message: "the client certificate has no CN")
         }
-        return commonName
+        return identity
     }
 
     private static func respond<T: Encodable>(_ body: () async throws -> T) async -> Response {

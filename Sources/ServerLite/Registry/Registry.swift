@@ -74,6 +74,25 @@ public final class Registry: Sendable {
                 );
                 """)
         }
+        migrator.registerMigration("v3-serial-binding") { db in
+            // An endpoint is bound to the serial issued last, plus the one before it for a grace
+            // window after a renewal; every serial ever issued is on record with its CN.
+            try db.execute(sql: """
+                ALTER TABLE endpoints ADD COLUMN previous_serial TEXT;
+                ALTER TABLE endpoints ADD COLUMN previous_serial_valid_until DOUBLE;
+                ALTER TABLE tokens ADD COLUMN replaces INTEGER NOT NULL DEFAULT 0;
+                CREATE TABLE certificates (
+                    serial TEXT PRIMARY KEY NOT NULL,
+                    common_name TEXT NOT NULL,
+                    issued_at DOUBLE NOT NULL,
+                    not_after DOUBLE NOT NULL,
+                    cause TEXT NOT NULL CHECK (cause IN ('issued', 'enrolled', 'renewed', 'migrated'))
+                );
+                INSERT INTO certificates (serial, common_name, issued_at, not_after, cause)
+                    SELECT certificate_serial, common_name, created_at, COALESCE(certificate_not_after, 0), 'migrated'
+                    FROM endpoints WHERE certificate_serial IS NOT NULL;
+                """)
+        }
         return migrator
     }
 
@@ -112,42 +131,87 @@ public final class Registry: Sendable {
         }
     }
 
-    /// Registers (or re-activates) an endpoint with the certificate just issued to it.
-    public func recordIssued(_ commonName: String, kind: EndpointRecord.Kind, serial: String, notAfter: Date, now: Date = Date()) throws {
+    /// Registers an endpoint with a certificate issued offline (`ztserver endpoint issue`). An
+    /// existing endpoint (active or revoked) is refused unless `replace`: then it is bound to the
+    /// new serial alone (no grace for the old one) and its kind is the one given.
+    public func recordIssued(_ commonName: String, kind: EndpointRecord.Kind, serial: String, notAfter: Date, replace: Bool = false, now: Date = Date()) throws {
         try self.write { db in
-            try Self.upsertIssued(db, commonName: commonName, kind: kind, serial: serial, notAfter: notAfter, now: now)
+            if !replace, try Self.endpointExists(db, commonName) { throw RegistryError.endpointExists(commonName) }
+            try Self.bind(db, commonName: commonName, kind: kind, serial: serial, notAfter: notAfter, cause: "issued", now: now)
             try Self.bump(db, config: false)
         }
     }
 
-    private static func upsertIssued(_ db: Database, commonName: String, kind: EndpointRecord.Kind, serial: String, notAfter: Date, now: Date) throws {
+    private static func endpointExists(_ db: Database, _ commonName: String) throws -> Bool {
+        try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM endpoints WHERE common_name = ?)", arguments: [commonName]) ?? false
+    }
+
+    /// Binds `commonName` to `serial` alone: active, of `kind`, no previous serial. Records the
+    /// serial in the certificate history; a serial is never bound twice.
+    private static func bind(_ db: Database, commonName: String, kind: EndpointRecord.Kind, serial: String, notAfter: Date, cause: String, now: Date) throws {
+        try Self.recordCertificate(db, serial: serial, commonName: commonName, notAfter: notAfter, cause: cause, now: now)
         try db.execute(sql: """
-            INSERT INTO endpoints (common_name, kind, status, certificate_serial, certificate_not_after, created_at)
-            VALUES (?, ?, 'active', ?, ?, ?)
+            INSERT INTO endpoints (common_name, kind, status, certificate_serial, certificate_not_after, created_at, previous_serial, previous_serial_valid_until)
+            VALUES (?, ?, 'active', ?, ?, ?, NULL, NULL)
             ON CONFLICT(common_name) DO UPDATE SET kind = excluded.kind, status = 'active',
-                certificate_serial = excluded.certificate_serial, certificate_not_after = excluded.certificate_not_after
+                certificate_serial = excluded.certificate_serial, certificate_not_after = excluded.certificate_not_after,
+                previous_serial = NULL, previous_serial_valid_until = NULL
             """, arguments: [commonName, kind.rawValue, serial, notAfter.timeIntervalSince1970, now.timeIntervalSince1970])
     }
 
-    /// Records a renewal for an active endpoint; false when the endpoint is not active.
-    public func recordRenewal(_ commonName: String, serial: String, notAfter: Date) throws -> Bool {
+    private static func recordCertificate(_ db: Database, serial: String, commonName: String, notAfter: Date, cause: String, now: Date) throws {
+        if try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM certificates WHERE serial = ?)", arguments: [serial]) ?? false {
+            throw RegistryError.serialReused(serial)
+        }
+        try db.execute(sql: "INSERT INTO certificates (serial, common_name, issued_at, not_after, cause) VALUES (?, ?, ?, ?, ?)",
+                       arguments: [serial, commonName, now.timeIntervalSince1970, notAfter.timeIntervalSince1970, cause])
+    }
+
+    /// Records a renewal: only the endpoint's current serial may renew, and only while the
+    /// endpoint is active. The presented serial stays accepted for `grace` seconds (so queries in
+    /// flight survive the swap); the one before it is dropped at once.
+    public func recordRenewal(_ commonName: String, presentedSerial: String, serial: String, notAfter: Date, grace: TimeInterval, now: Date = Date()) throws -> RenewalOutcome {
         try self.write { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT status, certificate_serial FROM endpoints WHERE common_name = ?", arguments: [commonName]) else {
+                return .unknownEndpoint
+            }
+            guard (row["status"] as String?) == EndpointRecord.Status.active.rawValue else { return .revoked }
+            guard (row["certificate_serial"] as String?) == presentedSerial else { return .notCurrentSerial }
+            try Self.recordCertificate(db, serial: serial, commonName: commonName, notAfter: notAfter, cause: "renewed", now: now)
             try db.execute(sql: """
-                UPDATE endpoints SET certificate_serial = ?, certificate_not_after = ? WHERE common_name = ? AND status = 'active'
-                """, arguments: [serial, notAfter.timeIntervalSince1970, commonName])
+                UPDATE endpoints SET certificate_serial = ?, certificate_not_after = ?, previous_serial = ?, previous_serial_valid_until = ?
+                WHERE common_name = ? AND status = 'active' AND certificate_serial = ?
+                """, arguments: [serial, notAfter.timeIntervalSince1970, presentedSerial, now.addingTimeInterval(max(0, grace)).timeIntervalSince1970,
+                                 commonName, presentedSerial])
+            guard db.changesCount == 1 else { return .notCurrentSerial }
+            try Self.bump(db, config: false)
+            return .renewed
+        }
+    }
+
+    /// Marks the endpoint revoked: every serial it ever had is refused from now on, and a later
+    /// enrollment under the name binds a new serial only. False when there is no such endpoint.
+    public func revoke(_ commonName: String) throws -> Bool {
+        try self.write { db in
+            try db.execute(sql: "UPDATE endpoints SET status = 'revoked', previous_serial = NULL, previous_serial_valid_until = NULL WHERE common_name = ?",
+                           arguments: [commonName])
             let changed = db.changesCount > 0
             if changed { try Self.bump(db, config: false) }
             return changed
         }
     }
 
-    /// Marks the endpoint revoked; false when there is no such endpoint.
-    public func revoke(_ commonName: String) throws -> Bool {
-        try self.write { db in
-            try db.execute(sql: "UPDATE endpoints SET status = 'revoked' WHERE common_name = ?", arguments: [commonName])
-            let changed = db.changesCount > 0
-            if changed { try Self.bump(db, config: false) }
-            return changed
+    /// The certificates issued to `commonName`, oldest first.
+    public func certificates(of commonName: String) throws -> [IssuedCertificateRecord] {
+        try self.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM certificates WHERE common_name = ? ORDER BY issued_at, rowid", arguments: [commonName]).map { row in
+                IssuedCertificateRecord(
+                    serial: row["serial"] ?? "", commonName: row["common_name"] ?? "",
+                    issuedAt: Date(timeIntervalSince1970: row["issued_at"] ?? 0),
+                    notAfter: Date(timeIntervalSince1970: row["not_after"] ?? 0),
+                    cause: row["cause"] ?? ""
+                )
+            }
         }
     }
 
@@ -167,16 +231,20 @@ public final class Registry: Sendable {
         record.certificateSerial = row["certificate_serial"]
         record.certificateNotAfter = (row["certificate_not_after"] as Double?).map { Date(timeIntervalSince1970: $0) }
         record.lastSeenAt = (row["last_seen_at"] as Double?).map { Date(timeIntervalSince1970: $0) }
+        record.previousSerial = row["previous_serial"]
+        record.previousSerialValidUntil = (row["previous_serial_valid_until"] as Double?).map { Date(timeIntervalSince1970: $0) }
         return record
     }
 
     // MARK: tokens
 
-    /// Stores a new one-time token id.
-    public func insertToken(id: String, name: String, kind: EndpointRecord.Kind, expiresAt: Date, now: Date = Date()) throws {
+    /// Stores a new one-time token id. A token for a name that is already an endpoint (active or
+    /// revoked) is refused unless `replace`; such a token re-enrolls the name with a new serial.
+    public func insertToken(id: String, name: String, kind: EndpointRecord.Kind, expiresAt: Date, replace: Bool = false, now: Date = Date()) throws {
         try self.write { db in
-            try db.execute(sql: "INSERT INTO tokens (id, name, kind, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
-                           arguments: [id, name, kind.rawValue, now.timeIntervalSince1970, expiresAt.timeIntervalSince1970])
+            if !replace, try Self.endpointExists(db, name) { throw RegistryError.endpointExists(name) }
+            try db.execute(sql: "INSERT INTO tokens (id, name, kind, created_at, expires_at, replaces) VALUES (?, ?, ?, ?, ?, ?)",
+                           arguments: [id, name, kind.rawValue, now.timeIntervalSince1970, expiresAt.timeIntervalSince1970, replace ? 1 : 0])
             try Self.bump(db, config: false)
         }
     }
@@ -185,16 +253,19 @@ public final class Registry: Sendable {
     /// transaction: a token is used once, whatever the concurrency.
     public func enroll(tokenID: String, commonName: String, kind: EndpointRecord.Kind, serial: String, notAfter: Date, now: Date = Date()) throws -> TokenConsumption {
         try self.write { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT name, kind, expires_at, consumed_at FROM tokens WHERE id = ?", arguments: [tokenID]) else {
+            guard let row = try Row.fetchOne(db, sql: "SELECT name, kind, expires_at, consumed_at, replaces FROM tokens WHERE id = ?", arguments: [tokenID]) else {
                 return .unknown
             }
             if (row["consumed_at"] as Double?) != nil { return .alreadyUsed }
             let expires: Double = row["expires_at"] ?? 0
             if expires <= now.timeIntervalSince1970 { return .expired }
             guard (row["name"] as String?) == commonName, (row["kind"] as String?) == kind.rawValue else { return .mismatch }
+            // A name that became an endpoint after the token was made (offline issuance, another
+            // token) is not taken over by a token that was not made to replace it.
+            if (row["replaces"] as Int64?) != 1, try Self.endpointExists(db, commonName) { return .endpointExists }
             try db.execute(sql: "UPDATE tokens SET consumed_at = ? WHERE id = ? AND consumed_at IS NULL", arguments: [now.timeIntervalSince1970, tokenID])
             guard db.changesCount == 1 else { return .alreadyUsed }
-            try Self.upsertIssued(db, commonName: commonName, kind: kind, serial: serial, notAfter: notAfter, now: now)
+            try Self.bind(db, commonName: commonName, kind: kind, serial: serial, notAfter: notAfter, cause: "enrolled", now: now)
             try Self.bump(db, config: false)
             return .consumed
         }

@@ -8,4 +8,6 @@ public enum TokenConsumption: Sendable, Equatable {
     case unknown
     /// The token names another endpoint or kind than the request.
     case mismatch
+    /// The name is an endpoint already and the token was not made to replace it.
+    case endpointExists
 }

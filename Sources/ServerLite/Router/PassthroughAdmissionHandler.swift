@@ -21,11 +21,11 @@ final class PassthroughAdmissionHandler: ChannelInboundHandler {
             guard !self.decided else { return }
             self.decided = true
             let serverName = seen.info.serverName
-            switch self.admission.decide(serverName: serverName, commonName: nil) {
+            switch self.admission.decide(serverName: serverName, peer: nil) {
             case .failure(let reason):
                 self.admission.refuse(reason, context: context, listener: "passthrough", commonName: nil, serverName: serverName)
             case .success(let route):
-                self.admission.connect(route, serverName: serverName ?? "", commonName: nil, listener: "passthrough", context: context)
+                self.admission.connect(route, serverName: serverName ?? "", peer: nil, listener: "passthrough", context: context)
             }
         case is IdleStateHandler.IdleStateEvent:
             context.close(promise: nil)

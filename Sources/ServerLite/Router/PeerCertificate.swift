@@ -11,13 +11,13 @@ enum PeerCertificate {
         return parsed.subject.commonNameValue
     }
 
-    /// The CN, when the peer's certificate (whose chain TLS verified) is meant for client
-    /// authentication.
-    static func clientCommonName(_ context: ChannelHandlerContext) -> String? {
+    /// The CN and serial, when the peer's certificate (whose chain TLS verified) is meant for
+    /// client authentication.
+    static func clientPeer(_ context: ChannelHandlerContext) -> AuthenticatedPeer? {
         guard let certificate = try? context.pipeline.syncOperations.nioSSL_peerCertificate(),
               let parsed = try? Certificate(derEncoded: certificate.toDERBytes()),
               let usages = try? parsed.extensions.extendedKeyUsage, usages.contains(.clientAuth)
         else { return nil }
-        return parsed.subject.commonNameValue
+        return parsed.authenticatedPeer
     }
 }

@@ -12,16 +12,19 @@ struct RouteAdmission: Sendable {
     let connections: RoutedConnections
     let logger: Logger
 
-    /// The route for `serverName` if `commonName` may use it (nil CN: the passthrough listener,
-    /// where only routes marked passthrough are served); otherwise the reason for the log.
-    func decide(serverName: String?, commonName: String?) -> Result<RouteDefinition, RouteRefusal> {
+    /// The route for `serverName` if `peer` may use it (nil: the passthrough listener, where only
+    /// routes marked passthrough are served); otherwise the reason for the log. The peer is
+    /// checked by CN and serial.
+    func decide(serverName: String?, peer: AuthenticatedPeer?) -> Result<RouteDefinition, RouteRefusal> {
+        let snapshot = self.snapshot()
+        // The identity first: a certificate the registry no longer binds learns nothing about
+        // which names are routed.
+        if let peer, let refusal = snapshot.admission(of: peer) { return .failure(RouteRefusal(refusal)) }
         guard let serverName else { return .failure(.noServerName) }
         guard let name = try? DNSName(serverName) else { return .failure(.unknownName) }
-        let snapshot = self.snapshot()
         guard let route = snapshot.routes.route(for: name) else { return .failure(.unknownName) }
-        if let commonName {
-            guard snapshot.isActive(commonName) else { return .failure(.endpointInactive) }
-            guard snapshot.mayConnect(commonName, to: name) else { return .failure(.notAllowed) }
+        if let peer {
+            guard snapshot.mayConnect(peer.commonName, to: name) else { return .failure(.notAllowed) }
         } else {
             guard route.passthrough else { return .failure(.notPassthrough) }
         }
@@ -41,8 +44,9 @@ struct RouteAdmission: Sendable {
 
     /// Dials the route's backend and splices it to the client once connected; the bytes the
     /// client sent meanwhile go first. One audit line when both sides are closed.
-    func connect(_ route: RouteDefinition, serverName: String, commonName: String?, listener: String, context: ChannelHandlerContext) {
-        self.connections.add(context.channel, commonName: commonName, serverName: serverName)
+    func connect(_ route: RouteDefinition, serverName: String, peer: AuthenticatedPeer?, listener: String, context: ChannelHandlerContext) {
+        let commonName = peer?.commonName
+        self.connections.add(context.channel, peer: peer, serverName: serverName)
         self.statistics.routed(service: route.name)
         let backend = BackendDialer.describe(route, serverName: serverName)
         let statistics = self.statistics

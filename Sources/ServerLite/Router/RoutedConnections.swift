@@ -7,8 +7,10 @@ import NIOCore
 public final class RoutedConnections: Sendable {
     /// One open connection.
     public struct Entry: Sendable {
-        /// The client's CN (nil on the passthrough listener, which has no client identity).
-        public var commonName: String?
+        /// The client's CN and serial (nil on the passthrough listener, which has no client identity).
+        public var peer: AuthenticatedPeer?
+        /// The client's CN.
+        public var commonName: String? { self.peer?.commonName }
         /// The SNI name the connection was routed by.
         public var serverName: String
         let channel: Channel
@@ -18,8 +20,8 @@ public final class RoutedConnections: Sendable {
 
     public init() {}
 
-    func add(_ channel: Channel, commonName: String?, serverName: String) {
-        self.table.withLockedValue { $0[ObjectIdentifier(channel)] = Entry(commonName: commonName, serverName: serverName, channel: channel) }
+    func add(_ channel: Channel, peer: AuthenticatedPeer?, serverName: String) {
+        self.table.withLockedValue { $0[ObjectIdentifier(channel)] = Entry(peer: peer, serverName: serverName, channel: channel) }
         channel.closeFuture.whenComplete { _ in
             self.table.withLockedValue { _ = $0.removeValue(forKey: ObjectIdentifier(channel)) }
         }

@@ -1,5 +1,6 @@
 import DNSTransport
 import DNSWire
+import Foundation
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
@@ -46,18 +47,20 @@ public final class TLSRouter: Sendable {
     /// Route names whose service agent holds a reverse tunnel now.
     public var reverseRoutesServed: [String] { self.hub.servedRoutes }
 
-    /// Closes the connections the new state no longer allows: revoked CNs, endpoints taken off
-    /// a zone, removed routes, reverse tunnels of revoked services.
+    /// Closes the connections the new state no longer allows: revoked CNs, serials no longer
+    /// bound (replaced, or a renewal's grace window over), endpoints taken off a zone, removed
+    /// routes, reverse tunnels of revoked services.
     @discardableResult
-    func enforce(_ snapshot: ServerStateSnapshot) -> Int {
+    func enforce(_ snapshot: ServerStateSnapshot, at now: Date = Date()) -> Int {
         self.connections.closeAll { entry in
-            guard let commonName = entry.commonName else {
+            guard let peer = entry.peer else {
                 // Passthrough: only the route matters.
                 guard let route = snapshot.routes.route(for: entry.serverName) else { return true }
                 return !route.passthrough || !snapshot.isActive(route.serviceCommonName)
             }
-            guard snapshot.isActive(commonName) else { return true }
-            if entry.serverName == ReverseTunnelProtocol.controlServerName { return false }
+            let commonName = peer.commonName
+            guard snapshot.admits(peer, at: now) else { return true }
+            if entry.serverName == ReverseTunnelProtocol.controlServerName || entry.serverName == ReverseTunnelProtocol.dataServerName { return false }
             return !(snapshot.routes.route(for: entry.serverName).map { route in
                 snapshot.isActive(route.serviceCommonName) && ((try? DNSName(entry.serverName)).map { snapshot.mayConnect(commonName, to: $0) } ?? false)
             } ?? false)
@@ -114,7 +117,7 @@ public final class TLSRouter: Sendable {
         let channel = try await ServerBootstrap(group: self.group)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
             .childChannelOption(.allowRemoteHalfClosure, value: true)
             .childChannelOption(.writeBufferWaterMark, value: .init(low: 64 * 1024, high: 256 * 1024))
             .childChannelInitializer { channel in

@@ -52,28 +52,33 @@ final class TunnelAdmissionHandler: ChannelInboundHandler {
     }
 
     private func admit(context: ChannelHandlerContext) {
-        guard let commonName = PeerCertificate.clientCommonName(context) else {
+        guard let peer = PeerCertificate.clientPeer(context) else {
             self.admission.refuse(.noCertificate, context: context, listener: "tunnel", commonName: nil, serverName: self.serverName)
             return
         }
         switch self.serverName {
         case ReverseTunnelProtocol.controlServerName?, ReverseTunnelProtocol.dataServerName?:
-            self.admitReverse(context: context, commonName: commonName)
+            self.admitReverse(context: context, peer: peer)
         default:
-            switch self.admission.decide(serverName: self.serverName, commonName: commonName) {
+            switch self.admission.decide(serverName: self.serverName, peer: peer) {
             case .failure(let reason):
-                self.admission.refuse(reason, context: context, listener: "tunnel", commonName: commonName, serverName: self.serverName)
+                self.admission.refuse(reason, context: context, listener: "tunnel", commonName: peer.commonName, serverName: self.serverName)
             case .success(let route):
-                self.admission.connect(route, serverName: self.serverName ?? "", commonName: commonName, listener: "tunnel", context: context)
+                self.admission.connect(route, serverName: self.serverName ?? "", peer: peer, listener: "tunnel", context: context)
             }
         }
     }
 
     /// A service endpoint's control or data connection: the held bytes are released into the
     /// protocol's own handlers.
-    private func admitReverse(context: ChannelHandlerContext, commonName: String) {
+    private func admitReverse(context: ChannelHandlerContext, peer: AuthenticatedPeer) {
+        let commonName = peer.commonName
         let snapshot = self.admission.snapshot()
-        guard snapshot.isActive(commonName), snapshot.endpoints[commonName]?.kind == .service else {
+        if let refusal = snapshot.admission(of: peer) {
+            self.admission.refuse(RouteRefusal(refusal), context: context, listener: "tunnel", commonName: commonName, serverName: self.serverName)
+            return
+        }
+        guard snapshot.endpoints[commonName]?.kind == .service else {
             self.admission.refuse(.notServiceEndpoint, context: context, listener: "tunnel", commonName: commonName, serverName: self.serverName)
             return
         }
@@ -82,13 +87,14 @@ final class TunnelAdmissionHandler: ChannelInboundHandler {
             let pending = try operations.context(handlerType: PendingSpliceHandler.self)
             guard let holder = pending.handler as? PendingSpliceHandler else { throw ChannelPipelineError.notFound }
             if self.serverName == ReverseTunnelProtocol.controlServerName {
-                self.admission.connections.add(context.channel, commonName: commonName, serverName: ReverseTunnelProtocol.controlServerName)
+                self.admission.connections.add(context.channel, peer: peer, serverName: ReverseTunnelProtocol.controlServerName)
                 try operations.addHandlers([
                     IdleStateHandler(readTimeout: Self.controlPingInterval),
                     LineFrameDecoder(maximumLength: ReverseTunnelProtocol.maximumLineLength),
                     ReverseControlHandler(commonName: commonName, hub: self.hub, snapshot: self.admission.snapshot, logger: self.admission.logger),
                 ], position: .after(pending.handler))
             } else {
+                self.admission.connections.add(context.channel, peer: peer, serverName: ReverseTunnelProtocol.dataServerName)
                 try operations.addHandler(ReverseDataAcceptHandler(commonName: commonName, hub: self.hub, logger: self.admission.logger), position: .after(pending.handler))
             }
             holder.release(context: pending)
