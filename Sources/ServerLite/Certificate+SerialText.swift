@@ -10,7 +10,7 @@ extension Certificate {
     }
 
     /// The CN and serial of a client certificate, when it has a CN.
-    var authenticatedPeer: AuthenticatedPeer? {
+    public var authenticatedPeer: AuthenticatedPeer? {
         self.subject.commonNameValue.map { AuthenticatedPeer(commonName: $0, serial: self.serialText, notValidAfter: self.notValidAfter) }
     }
 }

@@ -31,12 +31,35 @@ public struct ServerFixture: Sendable {
     }
 
     /// Issues and registers a client identity; files go to <fixture>/clients/<cn>.{pem,key}.
-    public func issue(_ commonName: String, kind: EndpointRecord.Kind = .client, lifetime: TimeInterval = 86_400) throws -> TestPKI.Files {
-        let files = try self.administration.issueEndpoint(commonName, kind: kind, lifetime: lifetime, outputDirectory: "\(self.directory)/clients")
+    /// An existing CN is refused unless `replace` (then only the new serial is accepted).
+    public func issue(_ commonName: String, kind: EndpointRecord.Kind = .client, lifetime: TimeInterval = 86_400, replace: Bool = false) throws -> TestPKI.Files {
+        let files = try self.administration.issueEndpoint(commonName, kind: kind, lifetime: lifetime, outputDirectory: "\(self.directory)/clients", replace: replace)
         return TestPKI.Files(
             certificatePath: files.certificate, keyPath: files.key,
             identity: try TLSIdentity.load(certificatePath: files.certificate, keyPath: files.key)
         )
+    }
+
+    /// Renews `current` as the enrollment API does: a new key and certificate for the same CN,
+    /// recorded in the registry from the current serial, which stays accepted for `grace`.
+    /// Files go to <fixture>/clients/<cn>-<serial>.{pem,key}.
+    public func renew(_ current: TestPKI.Files, grace: TimeInterval = 60) throws -> TestPKI.Files {
+        guard let leaf = current.identity.certificateChain.first, let commonName = leaf.authenticatedPeer?.commonName else {
+            throw AdministrationError.invalid("the identity to renew has no CN")
+        }
+        let authority = try CertificateAuthority.load(certificatePath: self.paths.caCertificate, keyPath: self.paths.caKey)
+        let key = P256.Signing.PrivateKey()
+        let lifetime = max(60, leaf.notValidAfter.timeIntervalSince(leaf.notValidBefore))
+        let certificate = try authority.issue(.client(commonName: commonName, lifetime: lifetime), publicKey: key.publicKey)
+        let outcome = try self.administration.registry().recordRenewal(
+            commonName, presentedSerial: leaf.serialText, serial: certificate.serialText, notAfter: certificate.notValidAfter, grace: grace
+        )
+        guard outcome == .renewed else { throw AdministrationError.invalid("renewal of \(commonName) refused: \(outcome)") }
+        let identity = try TLSIdentity(certificateChain: [certificate], privateKey: key)
+        let base = "\(self.directory)/clients/\(commonName)-\(certificate.serialText.prefix(12))"
+        let files = TestPKI.Files(certificatePath: "\(base).pem", keyPath: "\(base).key", identity: identity)
+        try identity.write(certificatePath: files.certificatePath, keyPath: files.keyPath)
+        return files
     }
 
     /// A certificate from the server's CA whose validity ended an hour ago, for a registered CN.

@@ -10,6 +10,8 @@ import TestSupport
 /// endpoint ("laptop") and a private zone corp.test holding 1000 names and some large records.
 struct LiveStack {
     let fixture: ServerFixture
+    /// The client identity the pool presents.
+    let laptop: TestPKI.Files
     let server: ZTServer
     let dot: SocketAddress
     let pool: DoTUpstreamPool
@@ -41,7 +43,7 @@ struct LiveStack {
         let (server, addresses) = try await fixture.startServer(group: group)
         let pool = try fixture.makePool(client: laptop, servers: [addresses.dot], group: group)
         let (stub, processor, udp, tcp) = try await fixture.startStub(upstream: pool, group: group, timeout: timeout, configure: configureStub)
-        return LiveStack(fixture: fixture, server: server, dot: addresses.dot, pool: pool, stub: stub, processor: processor, udp: udp, tcp: tcp, client: TestDNSClient(group: group))
+        return LiveStack(fixture: fixture, laptop: laptop, server: server, dot: addresses.dot, pool: pool, stub: stub, processor: processor, udp: udp, tcp: tcp, client: TestDNSClient(group: group))
     }
 
     func stop() async {
