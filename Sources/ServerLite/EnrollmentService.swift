@@ -119,7 +119,9 @@ public final class EnrollmentService: Sendable {
         self.logger.notice("API call refused: \(refusal.explanation)", metadata: ["cn": "\(peer.commonName)", "serial": "\(peer.serial)", "reason": "\(refusal.rawValue)"])
         switch refusal {
         case .unknownEndpoint: throw APIErrorBody(code: .endpointUnknown, message: "endpoint \(peer.commonName) is not registered")
-        case .revoked, .staleSerial, .certificateExpired: throw APIErrorBody(code: .endpointRevoked, message: "this certificate of \(peer.commonName) is revoked")
+        case .revoked, .staleSerial, .certificateExpired:
+            // One answer whatever the cause: the caller learns no more than that it is refused.
+            throw APIErrorBody(code: .endpointRevoked, message: "this certificate of \(peer.commonName) is revoked or replaced")
         }
     }
 

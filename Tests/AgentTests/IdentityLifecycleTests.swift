@@ -125,7 +125,7 @@ struct EnrollmentStack {
         await #expect(throws: EnrollmentError.self) { _ = try await stack.enroll(token, into: stack.fixture.directory + "/second") }
         #expect(!FileManager.default.fileExists(atPath: stack.fixture.directory + "/second/identity.pem"))
 
-        let short = try await stack.token("laptop", lifetime: 1)
+        let short = try await stack.token("laptop-2", lifetime: 1)
         try await Task.sleep(for: .milliseconds(1500))
         do {
             _ = try await stack.enroll(short, into: stack.fixture.directory + "/third")

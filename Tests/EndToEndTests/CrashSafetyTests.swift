@@ -45,7 +45,7 @@ extension EndToEnd {
                 var leftovers: [String] = []
                 for (run, delay) in delays.enumerated() {
                     let state = "\(work)/run-\(run)"
-                    let token = try await server.createToken()
+                    let token = try await server.createToken(replace: true)
                     let outcome = try await Self.runAndKill(["enroll", "--token", token, "--state", state], after: delay)
                     if outcome.killed { interrupted += 1 } else {
                         #expect(outcome.status == 0, "run \(run): enroll not killed but failed: \(outcome.status) \(outcome.stderr)")
@@ -69,7 +69,7 @@ extension EndToEnd {
                     if !temporary.isEmpty { leftovers.append("run \(run): \(temporary)") }
 
                     // Whatever was left, a fresh token and --force enroll from here.
-                    let again = try await enroll(token: try await server.createToken(), state: state, force: true)
+                    let again = try await enroll(token: try await server.createToken(replace: true), state: state, force: true)
                     #expect(again.status == 0, "run \(run) (killed after \(delay) ms): enroll --force afterwards failed: \(again)")
                     let after = try await IdentityInspector.inspect("\(state)/identity.pem")
                     #expect(after.serial != nil && after != identity, "run \(run): identity after the second enroll: \(after)")

@@ -127,7 +127,7 @@ extension EndToEnd {
                 #expect(try await IdentityInspector.inspect("\(state)/identity.pem") == identityBefore, "a refused enroll changed the identity")
 
                 // A new token does it; after a restart the agent answers again.
-                let newToken = try await server.createToken()
+                let newToken = try await server.createToken(replace: true)
                 let again = try await enroll(token: newToken, state: state, force: true)
                 #expect(again.status == 0, "enroll with a new token after revocation: \(again)")
                 let identityAfter = try await IdentityInspector.inspect("\(state)/identity.pem")

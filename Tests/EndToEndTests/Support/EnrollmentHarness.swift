@@ -24,6 +24,8 @@ struct RunningEnrollmentServer {
     let process: Spawned
     let dotPort: Int
     let apiPort: Int
+    /// The `ztserver listening ...` line (tunnel=, metrics=, ...).
+    let listeningLine: String
 }
 
 /// The outcome of one `ztagent` command run to completion.
@@ -91,7 +93,7 @@ extension TestScope {
         guard dot == server.dotPort, api == server.apiPort else {
             throw HarnessError("ztserver bound dot=\(dot) api=\(api), expected \(server.dotPort) and \(server.apiPort): \(line)")
         }
-        return RunningEnrollmentServer(process: child, dotPort: dot, apiPort: api)
+        return RunningEnrollmentServer(process: child, dotPort: dot, apiPort: api, listeningLine: line)
     }
 
     /// `ztagent run --state DIR --listen 127.0.0.1:P` (P probed free); returns once it listens.
@@ -114,8 +116,10 @@ extension TestScope {
 
 extension EnrollmentServerState {
     /// `ztserver token create`; writes the token to a new file and returns its path.
-    func createToken(name: String = IdentityFixture.endpoint, ttl: Int? = nil) async throws -> String {
+    /// `replace`: a token for a name that is already an endpoint (re-enrollment).
+    func createToken(name: String = IdentityFixture.endpoint, ttl: Int? = nil, replace: Bool = false) async throws -> String {
         var arguments = ["token", "create", "--state", self.state, "--name", name, "--kind", "client"]
+        if replace { arguments.append("--replace") }
         if let ttl { arguments += ["--ttl", "\(ttl)"] }
         let token = try await ztserverCLI(arguments).trimmingCharacters(in: .whitespacesAndNewlines)
         guard token.split(separator: ".").count == 3 else { throw HarnessError("token create printed no JWT: \(token.prefix(300))") }
