@@ -46,12 +46,14 @@ public struct ClientCertificateVerifier: Sendable {
         return .accepted(peer)
     }
 
-    /// The NIOSSL callback form: completes `promise` with the verdict; `onRejected` is told why.
-    public func callback(onRejected: @escaping @Sendable (ClientCertificateRefusal, String?) -> Void) -> NIOSSLCustomVerificationCallback {
+    /// The NIOSSL callback form: completes `promise` with the verdict; `onAccepted` and
+    /// `onRejected` are told who, and why not.
+    public func callback(onAccepted: @escaping @Sendable (AuthenticatedPeer) -> Void = { _ in }, onRejected: @escaping @Sendable (ClientCertificateRefusal, String?) -> Void) -> NIOSSLCustomVerificationCallback {
         { certificates, promise in
             Task {
                 switch await self.verify(certificates) {
-                case .accepted:
+                case .accepted(let peer):
+                    onAccepted(peer)
                     promise.succeed(.certificateVerified)
                 case .rejected(let reason, let commonName):
                     onRejected(reason, commonName)

@@ -20,6 +20,9 @@ public struct EndpointRecord: Codable, Sendable, Hashable {
     public var previousSerial: String?
     /// The end of the previous serial's grace window.
     public var previousSerialValidUntil: Date?
+    /// When the current serial was first used (nil: not yet; the previous serial may then renew
+    /// again inside its grace window, for a renewal whose answer was lost).
+    public var certificateConfirmedAt: Date?
 
     public init(commonName: String, kind: Kind, status: Status = .active, createdAt: Date = Date(), certificateSerial: String? = nil, certificateNotAfter: Date? = nil) {
         self.commonName = commonName

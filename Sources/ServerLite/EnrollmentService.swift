@@ -111,6 +111,9 @@ public final class EnrollmentService: Sendable {
             try self.refuse(peer, refusal)
         }
         try? self.registry.touch(peer.commonName)
+        if let endpoint, endpoint.certificateSerial == peer.serial, endpoint.certificateConfirmedAt == nil {
+            try? self.registry.confirmCurrentSerial(peer.commonName, serial: peer.serial)
+        }
         return peer.commonName
     }
 

@@ -43,6 +43,7 @@ public final class ZTServer: Service, Sendable {
     private let lastStateVersion = NIOLockedValueBox<Int64>(0)
     private let lastEnforcement = NIOLockedValueBox<Date>(Date())
     private let registryFailing = NIOLockedValueBox<Bool>(false)
+    private let confirmedSerials = NIOLockedValueBox<Set<String>>([])
     private let reloadInterval: TimeAmount
     /// The TLS router (tunnel and passthrough listeners).
     public let router: TLSRouter
@@ -263,6 +264,21 @@ public final class ZTServer: Service, Sendable {
         if closed > 0 { self.logger.info("previous certificates' grace ended", metadata: ["connections_closed": "\(closed)"]) }
     }
 
+    /// Records, once per serial, that an endpoint's current serial was used on DoT (off the
+    /// event loop; a registry that cannot be written costs only the relaxation it allows).
+    private var confirmFirstUse: @Sendable (AuthenticatedPeer) -> Void {
+        let resolver = self.resolver
+        let registry = self.registry
+        let confirmed = self.confirmedSerials
+        return { peer in
+            guard let endpoint = resolver.snapshot.endpoints[peer.commonName], endpoint.certificateSerial == peer.serial,
+                  endpoint.certificateConfirmedAt == nil,
+                  confirmed.withLockedValue({ $0.insert(peer.serial).inserted })
+            else { return }
+            try? registry.confirmCurrentSerial(peer.commonName, serial: peer.serial)
+        }
+    }
+
     private func startReloading() {
         let task = self.group.next().scheduleRepeatedTask(initialDelay: self.reloadInterval, delay: self.reloadInterval) { _ in
             self.reloadIfChanged()
@@ -301,6 +317,7 @@ public final class ZTServer: Service, Sendable {
         let connections = self.connections
         let logger = self.logger
         let verifier = self.verifier
+        let confirm = self.confirmFirstUse
         let idle = TimeAmount.seconds(Int64(max(1, self.configuration.idleTimeoutSeconds)))
         let maximum = self.configuration.maximumConnections
         let statistics = self.statistics
@@ -316,7 +333,7 @@ public final class ZTServer: Service, Sendable {
                 }
                 return channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandlers([
-                        NIOSSLServerHandler(context: context, customVerificationCallback: verifier.callback { reason, commonName in
+                        NIOSSLServerHandler(context: context, customVerificationCallback: verifier.callback(onAccepted: confirm) { reason, commonName in
                             statistics.refusedHandshake(reason)
                             logger.notice("refused connection: \(reason.explanation)", metadata: ["cn": "\(commonName ?? "-")", "peer": "\(channel.remoteAddress.map { "\($0)" } ?? "-")"])
                         }),

@@ -34,22 +34,33 @@ import TestSupport
         #expect(record.admits(serial: try self.serial(first), at: now.addingTimeInterval(31)) == .staleSerial, "the previous serial after the grace window")
         #expect(record.admits(serial: "00ff", at: now) == .staleSerial)
 
-        // Only the current serial renews: the previous one (even inside its grace) and a stranger's cannot.
+        // The previous serial may renew again only while the current one was never used (the
+        // answer to a renewal was lost): that renewal replaces the unused serial, and the grace
+        // deadline does not move.
+        let lostAnswer = try fixture.renew(first, grace: 30)
+        let replaced = try #require(try registry.endpoint("laptop"))
+        #expect(replaced.certificateSerial == (try self.serial(lostAnswer)))
+        #expect(replaced.previousSerial == (try self.serial(first)))
+        #expect(replaced.previousSerialValidUntil == record.previousSerialValidUntil, "the grace window was not extended")
+        #expect(replaced.admits(serial: try self.serial(second), at: now) == .staleSerial, "the unused serial is dropped")
+        // Once the current serial is used, only it renews: the previous one and a stranger's cannot.
+        try registry.confirmCurrentSerial("laptop", serial: try self.serial(lostAnswer))
         #expect(throws: AdministrationError.self) { try fixture.renew(first) }
-        let third = try fixture.renew(second, grace: 30)
+        #expect(throws: AdministrationError.self) { try fixture.renew(second) }
+        let third = try fixture.renew(lostAnswer, grace: 30)
         let afterThird = try #require(try registry.endpoint("laptop"))
         #expect(afterThird.admits(serial: try self.serial(first), at: now) == .staleSerial, "two renewals back is refused at once")
-        #expect(afterThird.admits(serial: try self.serial(second), at: now) == nil)
+        #expect(afterThird.admits(serial: try self.serial(lostAnswer), at: now) == nil)
         #expect(afterThird.admits(serial: try self.serial(third), at: now) == nil)
 
         // Revocation refuses every serial the CN ever had.
         #expect(try registry.revoke("laptop"))
         let revoked = try #require(try registry.endpoint("laptop"))
-        for files in [first, second, third] {
+        for files in [first, second, lostAnswer, third] {
             #expect(revoked.admits(serial: try self.serial(files), at: now) == .revoked)
         }
-        #expect(try registry.certificates(of: "laptop").map(\.serial) == [try self.serial(first), try self.serial(second), try self.serial(third)])
-        #expect(try registry.certificates(of: "laptop").map(\.cause) == ["issued", "renewed", "renewed"])
+        #expect(try registry.certificates(of: "laptop").map(\.serial) == [try self.serial(first), try self.serial(second), try self.serial(lostAnswer), try self.serial(third)])
+        #expect(try registry.certificates(of: "laptop").map(\.cause) == ["issued", "renewed", "renewed", "renewed"])
     }
 
     @Test func anExistingNameNeedsReplaceAndReplacingNeverRevivesAnOldSerial() async throws {

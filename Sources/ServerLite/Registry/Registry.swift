@@ -80,6 +80,7 @@ public final class Registry: Sendable {
             try db.execute(sql: """
                 ALTER TABLE endpoints ADD COLUMN previous_serial TEXT;
                 ALTER TABLE endpoints ADD COLUMN previous_serial_valid_until DOUBLE;
+                ALTER TABLE endpoints ADD COLUMN certificate_confirmed_at DOUBLE;
                 ALTER TABLE tokens ADD COLUMN replaces INTEGER NOT NULL DEFAULT 0;
                 CREATE TABLE certificates (
                     serial TEXT PRIMARY KEY NOT NULL,
@@ -155,7 +156,7 @@ public final class Registry: Sendable {
             VALUES (?, ?, 'active', ?, ?, ?, NULL, NULL)
             ON CONFLICT(common_name) DO UPDATE SET kind = excluded.kind, status = 'active',
                 certificate_serial = excluded.certificate_serial, certificate_not_after = excluded.certificate_not_after,
-                previous_serial = NULL, previous_serial_valid_until = NULL
+                previous_serial = NULL, previous_serial_valid_until = NULL, certificate_confirmed_at = NULL
             """, arguments: [commonName, kind.rawValue, serial, notAfter.timeIntervalSince1970, now.timeIntervalSince1970])
     }
 
@@ -167,25 +168,57 @@ public final class Registry: Sendable {
                        arguments: [serial, commonName, now.timeIntervalSince1970, notAfter.timeIntervalSince1970, cause])
     }
 
-    /// Records a renewal: only the endpoint's current serial may renew, and only while the
-    /// endpoint is active. The presented serial stays accepted for `grace` seconds (so queries in
-    /// flight survive the swap); the one before it is dropped at once.
+    /// Records a renewal. The endpoint's current serial may renew: it becomes the previous one,
+    /// accepted for `grace` seconds (so queries in flight survive the swap), and the one before
+    /// it is dropped at once. The previous serial may renew only inside its grace window and
+    /// only while the current serial was never used (``confirmCurrentSerial(_:serial:at:)``):
+    /// the renewal whose answer never reached the agent (a crash, a lost response) is replaced,
+    /// and the grace deadline is not extended. Any other serial is refused.
     public func recordRenewal(_ commonName: String, presentedSerial: String, serial: String, notAfter: Date, grace: TimeInterval, now: Date = Date()) throws -> RenewalOutcome {
         try self.write { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT status, certificate_serial FROM endpoints WHERE common_name = ?", arguments: [commonName]) else {
+            guard let row = try Row.fetchOne(db, sql: """
+                SELECT status, certificate_serial, previous_serial, previous_serial_valid_until, certificate_confirmed_at
+                FROM endpoints WHERE common_name = ?
+                """, arguments: [commonName]) else {
                 return .unknownEndpoint
             }
             guard (row["status"] as String?) == EndpointRecord.Status.active.rawValue else { return .revoked }
-            guard (row["certificate_serial"] as String?) == presentedSerial else { return .notCurrentSerial }
+            let current: String? = row["certificate_serial"]
+            if current == presentedSerial {
+                try Self.recordCertificate(db, serial: serial, commonName: commonName, notAfter: notAfter, cause: "renewed", now: now)
+                try db.execute(sql: """
+                    UPDATE endpoints SET certificate_serial = ?, certificate_not_after = ?, previous_serial = ?, previous_serial_valid_until = ?,
+                        certificate_confirmed_at = NULL
+                    WHERE common_name = ? AND status = 'active' AND certificate_serial = ?
+                    """, arguments: [serial, notAfter.timeIntervalSince1970, presentedSerial, now.addingTimeInterval(max(0, grace)).timeIntervalSince1970,
+                                     commonName, presentedSerial])
+                guard db.changesCount == 1 else { return .notCurrentSerial }
+                try Self.bump(db, config: false)
+                return .renewed
+            }
+            let previousUntil = (row["previous_serial_valid_until"] as Double?) ?? 0
+            guard (row["previous_serial"] as String?) == presentedSerial, now.timeIntervalSince1970 < previousUntil,
+                  (row["certificate_confirmed_at"] as Double?) == nil, let current
+            else { return .notCurrentSerial }
             try Self.recordCertificate(db, serial: serial, commonName: commonName, notAfter: notAfter, cause: "renewed", now: now)
             try db.execute(sql: """
-                UPDATE endpoints SET certificate_serial = ?, certificate_not_after = ?, previous_serial = ?, previous_serial_valid_until = ?
-                WHERE common_name = ? AND status = 'active' AND certificate_serial = ?
-                """, arguments: [serial, notAfter.timeIntervalSince1970, presentedSerial, now.addingTimeInterval(max(0, grace)).timeIntervalSince1970,
-                                 commonName, presentedSerial])
+                UPDATE endpoints SET certificate_serial = ?, certificate_not_after = ?
+                WHERE common_name = ? AND status = 'active' AND certificate_serial = ? AND certificate_confirmed_at IS NULL
+                """, arguments: [serial, notAfter.timeIntervalSince1970, commonName, current])
             guard db.changesCount == 1 else { return .notCurrentSerial }
             try Self.bump(db, config: false)
             return .renewed
+        }
+    }
+
+    /// Notes the first use of the endpoint's current serial (a DoT handshake or an API call made
+    /// with it): from then on the previous serial may no longer renew. Not a state change: no bump.
+    public func confirmCurrentSerial(_ commonName: String, serial: String, at date: Date = Date()) throws {
+        try self.write { db in
+            try db.execute(sql: """
+                UPDATE endpoints SET certificate_confirmed_at = ?
+                WHERE common_name = ? AND certificate_serial = ? AND certificate_confirmed_at IS NULL
+                """, arguments: [date.timeIntervalSince1970, commonName, serial])
         }
     }
 
@@ -233,6 +266,7 @@ public final class Registry: Sendable {
         record.lastSeenAt = (row["last_seen_at"] as Double?).map { Date(timeIntervalSince1970: $0) }
         record.previousSerial = row["previous_serial"]
         record.previousSerialValidUntil = (row["previous_serial_valid_until"] as Double?).map { Date(timeIntervalSince1970: $0) }
+        record.certificateConfirmedAt = (row["certificate_confirmed_at"] as Double?).map { Date(timeIntervalSince1970: $0) }
         return record
     }
 
