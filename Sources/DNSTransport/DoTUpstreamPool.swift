@@ -414,7 +414,7 @@ public final class DoTUpstreamPool: DNSUpstream, Sendable {
         let serverName = endpoint.serverName
         return ClientBootstrap(group: loop)
             .connectTimeout(self.configuration.connectTimeout)
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelOption(.tcpOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let tls = try NIOSSLClientHandler(context: context, serverHostname: serverName)

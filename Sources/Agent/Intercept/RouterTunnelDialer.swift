@@ -50,7 +50,7 @@ public final class RouterTunnelDialer: Sendable {
         let verified = loop.makePromise(of: Void.self)
         let connected = ClientBootstrap(group: loop)
             .connectTimeout(self.connectTimeout)
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelOption(.tcpOption(.tcp_nodelay), value: 1)
             .channelOption(.allowRemoteHalfClosure, value: true)
             .channelOption(.writeBufferWaterMark, value: .init(low: 64 * 1024, high: 256 * 1024))
             .channelInitializer { channel in

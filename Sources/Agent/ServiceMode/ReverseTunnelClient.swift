@@ -168,7 +168,7 @@ public final class ReverseTunnelClient: Sendable {
         let logger = self.logger
         let backend = ClientBootstrap(group: loop)
             .connectTimeout(.seconds(5))
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelOption(.tcpOption(.tcp_nodelay), value: 1)
             .channelOption(.allowRemoteHalfClosure, value: true)
             .channelOption(.autoRead, value: false)
             .connect(host: target.host, port: target.port)

@@ -22,7 +22,7 @@ struct BackendDialer: Sendable {
     private func connect(host: String, port: Int, on loop: EventLoop) -> EventLoopFuture<Channel> {
         ClientBootstrap(group: loop)
             .connectTimeout(self.connectTimeout)
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelOption(.tcpOption(.tcp_nodelay), value: 1)
             .channelOption(.allowRemoteHalfClosure, value: true)
             .channelOption(.autoRead, value: false)
             .connect(host: host, port: port)
