@@ -116,17 +116,12 @@ public struct AgentConfiguration: Codable, Sendable, Hashable {
 
     /// Reads and checks a configuration file; relative paths become absolute.
     public static func load(path: String) throws -> AgentConfiguration {
-        let data: Data
-        do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path))
-        } catch {
-            throw AgentError.configuration("cannot read \(path): \(error.localizedDescription)")
-        }
+        let data = try AgentFileReader.read(path)
         var configuration: AgentConfiguration
         do {
             configuration = try JSONDecoder().decode(AgentConfiguration.self, from: data)
         } catch {
-            throw AgentError.configuration("\(path) is not a valid agent configuration: \(error)")
+            throw AgentStateFileError.malformed(path: path, expected: "a valid agent configuration", cause: error)
         }
         let base = URL(fileURLWithPath: path).deletingLastPathComponent().path
         func absolute(_ file: String) -> String { file.hasPrefix("/") ? file : "\(base)/\(file)" }
@@ -135,6 +130,7 @@ public struct AgentConfiguration: Codable, Sendable, Hashable {
         }
         configuration.ca = configuration.ca.map(absolute)
         configuration.state = configuration.state.map(absolute)
+        configuration.controlSocket = configuration.controlSocket.map(absolute)
         try configuration.validate()
         return configuration
     }

@@ -10,7 +10,7 @@ struct AgentRunCommand: AsyncParsableCommand {
     @Option(help: "Agent configuration file (JSON).")
     var config: String?
 
-    @Option(help: "State directory of an enrolled agent (instead of a configuration file).")
+    @Option(help: "State directory of an enrolled agent (instead of --config; the two cannot be combined).")
     var state: String?
 
     @Option(help: "Override the listen addresses (IP:PORT, repeatable).")
@@ -26,6 +26,12 @@ struct AgentRunCommand: AsyncParsableCommand {
     var logLevel: Logger.Level = .info
 
     func run() async throws {
+        if self.state != nil, self.config != nil {
+            throw AgentCommandLineError.exclusiveOptions(
+                first: "--state", second: "--config",
+                advice: "give the state directory alone, or put \"state\" in the configuration file"
+            )
+        }
         let level = self.logLevel
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
@@ -37,11 +43,10 @@ struct AgentRunCommand: AsyncParsableCommand {
         let descriptors = FileDescriptorLimit.raise(to: 65_536)
         logger.debug("file descriptor limit", metadata: ["soft": "\(descriptors.map { "\($0)" } ?? "unknown")"])
         var configuration: AgentConfiguration
-        if let state = self.state, self.config == nil {
+        if let state = self.state {
             configuration = AgentConfiguration(state: state)
         } else {
             configuration = try AgentConfiguration.load(path: self.config ?? "/etc/ztagent/agent.json")
-            if let state = self.state { configuration.state = state }
         }
         if !self.listen.isEmpty { configuration.listen = self.listen }
         if self.allowNonLoopback { configuration.allowNonLoopback = true }

@@ -18,14 +18,20 @@ struct ConfigCommand: ParsableCommand {
         var state: String = "/var/lib/ztagent"
 
         func run() throws {
+            // Failures are RunningAgentError: one line, exit 1 (not a usage error).
             let path = AgentStatePaths(directory: self.state).pid
-            guard let text = try? String(contentsOfFile: path, encoding: .utf8),
-                  let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)), pid > 1
-            else {
-                throw ValidationError("no running agent: \(path) is missing or unreadable")
+            let text: String
+            do {
+                text = try AgentFileReader.readText(path, expected: "a process id")
+            } catch let error as AgentStateFileError {
+                throw RunningAgentError.noPidFile(path: path, cause: error.cause)
+            }
+            let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+            guard let pid = Int32(trimmed), pid > 1 else {
+                throw RunningAgentError.invalidPidFile(path: path, content: trimmed)
             }
             guard kill(pid, SIGHUP) == 0 else {
-                throw ValidationError("cannot signal the agent (pid \(pid)): errno \(errno)")
+                throw RunningAgentError.cannotSignal(pid: pid, path: path, errno: errno)
             }
             print("asked agent \(pid) to refresh its config")
         }

@@ -14,13 +14,23 @@ struct DNSStatusCommand: ParsableCommand {
     var json = false
 
     func run() throws {
-        let report = self.host.manager().status()
+        let manager = self.host.manager()
+        let report = manager.status()
         if self.json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             print(String(decoding: try encoder.encode(report), as: UTF8.self))
         } else {
             print(report.text)
+        }
+        // The report says what detection sees; a state file that cannot be read means nobody can
+        // tell what is applied: one line on standard error and a non-zero exit.
+        do {
+            _ = try manager.store.load()
+        } catch {
+            fflushStandardOutput()
+            printDNSError("Error: \(ErrorSummary.oneLine("\(error)"))")
+            throw ExitCode.failure
         }
     }
 }

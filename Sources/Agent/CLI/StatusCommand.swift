@@ -19,19 +19,20 @@ struct StatusCommand: AsyncParsableCommand {
 
     func run() async throws {
         let path = self.socket ?? "\(self.state)/control.sock"
-        let data: Data
+        // Throws ControlSocketError: one line naming the socket, exit 1.
+        let data = try await ControlSocketServer.read(path: path, group: MultiThreadedEventLoopGroup.singleton)
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        let status: AgentStatus
         do {
-            data = try await ControlSocketServer.read(path: path, group: MultiThreadedEventLoopGroup.singleton)
+            status = try decoder.decode(AgentStatus.self, from: data)
         } catch {
-            throw ValidationError("no running agent at \(path): \(error)")
+            throw ControlSocketError.notAStatus(path: path, cause: error)
         }
         if self.json {
             print(String(decoding: data, as: UTF8.self))
             return
         }
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
-        let status = try decoder.decode(AgentStatus.self, from: data)
         let formatter = ISO8601DateFormatter()
         print("identity:  \(status.identity.commonName ?? "?"), certificate until \(status.identity.certificateNotAfter.map { formatter.string(from: $0) } ?? "?"), renewals \(status.identity.renewals), refusals \(status.identity.rejections)")
         if let config = status.config {

@@ -44,18 +44,45 @@ public final class ControlSocketServer: Sendable {
         unlink(self.path)
     }
 
-    /// Reads the status from a running agent's socket.
+    /// How long ``read(path:group:)`` waits for the whole answer.
+    public static let answerTimeoutSeconds = 5
+
+    /// Reads the status from a running agent's socket. Throws ``ControlSocketError``: nothing
+    /// listening (`notRunning`), or no complete answer within ``answerTimeoutSeconds`` (`noAnswer`).
     public static func read(path: String, group: EventLoopGroup) async throws -> Data {
+        guard !path.isEmpty else {
+            throw ControlSocketError.notRunning(path: path, cause: IOError(errnoCode: ENOENT, reason: "connect"))
+        }
         let collector = ByteCollector(promise: group.any().makePromise(of: [UInt8].self))
-        let channel = try await ClientBootstrap(group: group)
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(collector) }
-            }
-            .connect(unixDomainSocketPath: path)
-            .get()
-        let timeout = channel.eventLoop.scheduleTask(in: .seconds(5)) { channel.close(promise: nil) }
-        let bytes = try await collector.promise.futureResult.get()
+        let channel: Channel
+        do {
+            channel = try await ClientBootstrap(group: group)
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(collector) }
+                }
+                .connect(unixDomainSocketPath: path)
+                .get()
+        } catch {
+            // The collector's promise must be completed whatever happens (NIO traps on a leaked one).
+            collector.promise.fail(error)
+            throw ControlSocketError.notRunning(path: path, cause: error)
+        }
+        let timedOut = NIOLockedValueBox(false)
+        let timeout = channel.eventLoop.scheduleTask(in: .seconds(Int64(Self.answerTimeoutSeconds))) {
+            timedOut.withLockedValue { $0 = true }
+            channel.close(promise: nil)
+        }
+        let bytes: [UInt8]
+        do {
+            bytes = try await collector.promise.futureResult.get()
+        } catch {
+            timeout.cancel()
+            throw ControlSocketError.notRunning(path: path, cause: error)
+        }
         timeout.cancel()
+        if timedOut.withLockedValue({ $0 }) {
+            throw ControlSocketError.noAnswer(path: path, seconds: Self.answerTimeoutSeconds)
+        }
         return Data(bytes)
     }
 }

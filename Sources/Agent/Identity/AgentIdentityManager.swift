@@ -50,9 +50,14 @@ public actor AgentIdentityManager {
         let identity = try AgentIdentityFile.load(paths.identity)
         guard let commonName = identity.commonName else { throw AgentError.configuration("\(paths.identity) has no CN") }
         guard let ca = try TrustAnchors.load(path: paths.ca).first else { throw AgentError.configuration("\(paths.ca) holds no certificate") }
-        let keysData = try Data(contentsOf: URL(fileURLWithPath: paths.signingKeys))
-        let keys = try JSONDecoder().decode([String: String].self, from: keysData)
-        let token = try String(contentsOfFile: paths.config, encoding: .utf8)
+        let keysData = try AgentFileReader.read(paths.signingKeys)
+        let keys: [String: String]
+        do {
+            keys = try JSONDecoder().decode([String: String].self, from: keysData)
+        } catch {
+            throw AgentStateFileError.malformed(path: paths.signingKeys, expected: "a JSON object of pinned signing keys (kid to PEM)", cause: error)
+        }
+        let token = try AgentFileReader.readText(paths.config, expected: "a signed config (a JWT)")
         let verifier = try SignedConfigVerifier(pinnedKeys: keys, audience: commonName)
         switch await verifier.verify(token, inForceVersion: nil, checkValidityWindow: false) {
         case .success(let config):
