@@ -42,6 +42,8 @@ public final class ZTAgent: Service, Sendable {
     public let intercept: InterceptListeners?
     /// Service mode: the reverse tunnel (serves nothing until a reverse service is stored).
     public let reverseTunnel: ReverseTunnelClient?
+    /// The one consumer of identity and config updates (enrolled mode): applied in order.
+    private let updates: OrderedUpdateConsumer<AgentUpdate>?
 
     /// Loads the identity (refusing a key readable by others) and trust anchors, and builds the
     /// stub and upstream pool. Nothing listens until ``start()`` or ``run()``.
@@ -112,14 +114,17 @@ public final class ZTAgent: Service, Sendable {
         if let state = configuration.state, let loaded {
             // The callbacks reach the agent through a box filled once init is done.
             let agentBox = NIOLockedValueBox<ZTAgent?>(nil)
+            let updates = OrderedUpdateConsumer<AgentUpdate> { update in await agentBox.withLockedValue { $0 }?.apply(update) }
+            self.updates = updates
             self.identityManager = try AgentIdentityManager(
                 paths: AgentStatePaths(directory: state), loaded: loaded, client: EnrollmentClient(group: group), logger: logger,
-                onIdentityChanged: { identity in agentBox.withLockedValue { $0 }?.useIdentity(identity) },
-                onConfigChanged: { config in agentBox.withLockedValue { $0 }?.useConfig(config) }
+                onIdentityChanged: { identity in updates.submit(.identity(identity)) },
+                onConfigChanged: { config in updates.submit(.config(config)) }
             )
             agentBox.withLockedValue { $0 = self }
         } else {
             self.identityManager = nil
+            self.updates = nil
         }
         self.watchForRejection(pool)
     }
@@ -186,11 +191,20 @@ public final class ZTAgent: Service, Sendable {
         }
     }
 
+    /// One update from the identity manager, applied by the single ordered consumer.
+    func apply(_ update: AgentUpdate) async {
+        switch update {
+        case .identity(let identity): self.useIdentity(identity)
+        case .config(let config): await self.useConfig(config)
+        }
+    }
+
     /// A new config: when the server list changed, a new pool takes new queries and the old one
-    /// is closed once its queries had time to finish.
-    func useConfig(_ config: AgentConfigClaims) {
+    /// is closed once its queries had time to finish. Called only by the ordered consumer, so
+    /// configs are applied one at a time in the order they were accepted.
+    func useConfig(_ config: AgentConfigClaims) async {
         guard let manager = self.identityManager else { return }
-        Task {
+        do {
             let identity = await manager.identity
             do {
                 let servers = try Self.endpoints(config.servers)
@@ -368,6 +382,7 @@ public final class ZTAgent: Service, Sendable {
 
     /// Stops the stub and closes upstream connections.
     public func stop() async {
+        await self.updates?.finish()
         self.reverseTunnel?.stop()
         await self.intercept?.stop()
         await self.stub.stop()
@@ -380,6 +395,29 @@ public final class ZTAgent: Service, Sendable {
     public func reloadIdentity() throws {
         guard let files = self.configuration.identity else { return }
         self.useIdentity(try TLSIdentity.load(certificatePath: files.certificate, keyPath: files.key))
+    }
+
+    /// Static mode's SIGHUP: re-reads the identity files; when that works, upstream connections
+    /// are replaced (so the server sees the new certificate now, not at the next reconnect) and
+    /// the cache emptied (its answers were given to the old identity). When the files cannot be
+    /// used, the agent keeps serving with the identity it has.
+    public func reloadStaticIdentity() {
+        guard let files = self.configuration.identity else { return }
+        do {
+            let identity = try TLSIdentity.load(certificatePath: files.certificate, keyPath: files.key)
+            let settings = try Self.tlsSettings(identity: identity, caPath: self.caPath, minimumVersion: self.minimumTLSVersion)
+            try self.pool.updateTLS(settings)
+            try self.routerDialer?.update(tls: settings)
+            self.pool.resetConnections()
+            self.cache.removeAll()
+            self.processor.servesStale = true
+            self.logger.notice("SIGHUP: identity reloaded", metadata: [
+                "identity": "\(identity.commonName ?? "?")",
+                "serial": "\(identity.leaf.serialNumber.bytes.map { String(format: "%02x", $0) }.joined())",
+            ])
+        } catch {
+            self.logger.error("SIGHUP: cannot reload the identity, keeping the current one", metadata: ["error": "\(error)"])
+        }
     }
 
     /// Serves until graceful shutdown. Prints one line with the bound addresses on standard output
@@ -405,7 +443,11 @@ public final class ZTAgent: Service, Sendable {
             monitor.stop()
         }
         guard let manager = self.identityManager else {
+            // Static mode: SIGHUP reloads the identity files (its default action would end the
+            // process with a status systemd's Restart=on-failure does not restart).
+            let hangups = SignalWatcher(signal: SIGHUP) { [self] in self.reloadStaticIdentity() }
             try? await gracefulShutdown()
+            hangups.cancel()
             await self.stop()
             return
         }

@@ -214,11 +214,15 @@ extension TestScope {
     /// TCP got and binds UDP to the same number with SO_REUSEADDR and SO_REUSEPORT, so it can
     /// silently share a UDP port with another program on this machine (see
     /// Hygiene.agentRefusesBusyUDPPort).
-    func startAgent(config: String) async throws -> RunningAgent {
+    ///
+    /// `launcher` goes before the agent's command line (`setpriv --reuid=nobody ... --` to run it
+    /// as another user; the launcher must exec the agent, so the process is the agent's).
+    func startAgent(config: String, launcher: [String] = []) async throws -> RunningAgent {
         var lastError: Error?
         for _ in 0..<3 {
             let port = try Ports.free()
-            let child = try self.start(try Peers.ztagent(), ["run", "--config", config, "--listen", "127.0.0.1:\(port)"])
+            let command = launcher + [try Peers.ztagent(), "run", "--config", config, "--listen", "127.0.0.1:\(port)"]
+            let child = try self.start(command[0], Array(command.dropFirst()))
             do {
                 let line = try await child.waitForLine(startingWith: "ztagent listening", timeout: 20)
                 return RunningAgent(process: child, udpPort: try Ports.parse("udp", in: line), tcpPort: try Ports.parse("tcp", in: line))

@@ -151,6 +151,17 @@ final class Spawned: @unchecked Sendable {
         throw HarnessError("\(self.commandLine): no line starting with '\(prefix)' within \(timeout) s: \(self.standardError.suffix(2000))")
     }
 
+    /// Waits until standard error has a line containing `text`; returns that line.
+    func waitForStandardError(containing text: String, timeout: TimeInterval = 20) async throws -> String {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if let line = self.standardError.split(separator: "\n").first(where: { $0.contains(text) }) { return String(line) }
+            guard self.isRunning else { break }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        throw HarnessError("\(self.commandLine): no standard error line with '\(text)' within \(timeout) s (running: \(self.isRunning)): \(self.standardError.suffix(2000))")
+    }
+
     /// Waits for the program to exit on its own (and for its output); returns its exit status.
     /// On timeout the program is killed and an error thrown.
     func waitForExit(timeout: TimeInterval) async throws -> Int32 {
