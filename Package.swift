@@ -62,6 +62,18 @@ let package = Package(
             ]
         ),
 
+        // Connection admission shared by agent and server: caps per source address while a
+        // connection is in its handshake and per identity after, a handshake deadline handler,
+        // and the process's descriptor limit.
+        .target(
+            name: "ConnectionAdmission",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOTLS", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ]
+        ),
+
         // The wire types agent and server share: token and config claims, API bodies.
         .target(
             name: "ZTProtocol",
@@ -135,6 +147,7 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                "ConnectionAdmission",
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "X509", package: "swift-certificates"),
@@ -164,6 +177,7 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOTLS", package: "swift-nio"),
                 .product(name: "JWTKit", package: "jwt-kit"),
+                "ConnectionAdmission",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "GRDB", package: "GRDB.swift"),
@@ -211,6 +225,15 @@ let package = Package(
             name: "StubResolverTests",
             dependencies: [
                 "StubResolver", "DNSTransport", "DNSWire", "TestSupport", "CertStore",
+        .testTarget(
+            name: "ConnectionAdmissionTests",
+            dependencies: [
+                "ConnectionAdmission", "DNSTransport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOTLS", package: "swift-nio"),
+            ]
+        ),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
             ]
         ),

@@ -34,6 +34,7 @@ public struct CompiledZone: Sendable {
         for (owner, set) in records where set.contains(where: { $0.type == .cname }) && set.count > 1 {
             throw ZoneError.badRecord(owner.description, "a CNAME cannot stand beside other records")
         }
+        try Self.checkFitsInAMessage(records)
         self.origin = origin
         self.records = records
         self.allowedEndpoints = Set(definition.allowedEndpoints)
@@ -44,6 +45,22 @@ public struct CompiledZone: Sendable {
             serial: serial, refresh: 3600, retry: 600, expire: 86_400, minimum: Self.negativeTTL
         )
         self.soa = DNSResourceRecord(name: origin, ttl: Self.negativeTTL, data: .soa(soaData))
+    }
+
+    /// Refuses a record set that no DNS message can carry (a TXT of 70 KB, say): answered, it
+    /// would come out as an empty NOERROR, telling clients the record does not exist.
+    static func checkFitsInAMessage(_ records: [DNSName: [DNSResourceRecord]]) throws {
+        for (owner, set) in records {
+            for type in Set(set.map(\.type)) {
+                let answers = set.filter { $0.type == type }
+                var message = DNSMessage.query(id: 0, name: owner, type: type)
+                message.edns = nil
+                message.header.isResponse = true
+                message.answers = answers
+                let size = (try? message.serialized().count) ?? Int.max
+                if size > 65_535 { throw ZoneError.tooLarge(owner: owner.description, bytes: size == Int.max ? 65_536 : size) }
+            }
+        }
     }
 
     /// Whether the endpoint `commonName` (or the zone's own service) may resolve names here.

@@ -6,12 +6,15 @@ extension ServerAdministration {
     /// Every route.
     public func routes() throws -> [RouteDefinition] { try self.registry().routes() }
 
-    /// Adds (or replaces) a route. Each domain must lie in an existing private zone (whose allow
-    /// list then decides who may connect); domains are claimed by one route only.
-    public func addRoute(_ route: RouteDefinition) throws {
+    /// Adds a route, or with `replace` changes an existing one (returns the route it replaced).
+    /// Each domain must lie in an existing private zone (whose allow list then decides who may
+    /// connect); domains are claimed by one route only.
+    @discardableResult
+    public func addRoute(_ route: RouteDefinition, replace: Bool = false) throws -> RouteDefinition? {
         var route = route
+        try RouteDefinition.validateName(route.name)
         try Self.validateCommonName(route.serviceCommonName)
-        guard !route.name.isEmpty, !route.domains.isEmpty else { throw RouteError.invalid("a route needs a name and at least one domain") }
+        guard !route.domains.isEmpty else { throw RouteError.invalid("a route needs at least one domain") }
         guard (1...65_535).contains(route.port), route.ports.allSatisfy({ (1...65_535).contains($0) }) else {
             throw RouteError.invalid("ports must be 1-65535")
         }
@@ -27,7 +30,22 @@ extension ServerAdministration {
                 throw RouteError.notDelegated("\(domain) is in no private zone; add the zone first ('ztserver zone add')")
             }
         }
-        try registry.putRoute(route)
+        try self.checkBackend(route)
+        return try registry.putRoute(route, replace: replace)
+    }
+
+    /// A route the router dials (not reverse) must not aim it at itself unless server.json's
+    /// `serviceBackendAllowNetworks` or the route's `allow_networks` allows the network. A name
+    /// is resolved now and again at every dial.
+    func checkBackend(_ route: RouteDefinition) throws {
+        _ = try BackendNetworkPolicy.networks(route.allowNetworks)
+        guard route.dial == .address else { return }
+        let policy = BackendNetworkPolicy(try ServerStateStore(paths: self.paths).loadConfiguration())
+        do {
+            _ = try policy.check(host: route.host, port: route.port, for: route)
+        } catch {
+            throw RouteError.backendNotAllowed("\(error); allow it with --allow-network CIDR (or serviceBackendAllowNetworks in server.json)")
+        }
     }
 
     /// Removes a route by name.

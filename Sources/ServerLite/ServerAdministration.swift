@@ -22,35 +22,77 @@ public struct ServerAdministration: Sendable {
     /// Creates the state directory (0700): a P-256 CA, the DoT server's certificate for
     /// `serverName` (no IP SANs: agents check the name), the API's certificate (the name and the
     /// API's IP address), the config- and token-signing keys, server.json and the registry.
-    /// Refuses to overwrite an existing CA.
-    public func initialize(serverName: String, routerAddress: String, dotListen: String, apiListen: String = "127.0.0.1:5001", apiAdvertise: String? = nil, certificateLifetime: TimeInterval = 365 * 86_400) throws {
+    /// Everything is validated first (`configure` edits server.json before it is checked); the
+    /// files are written into a temporary sibling directory that is renamed into place at the
+    /// end, so a refused or failed init leaves nothing behind. Refuses a directory that exists
+    /// and is not empty.
+    public func initialize(
+        serverName: String, routerAddress: String, dotListen: String, apiListen: String = "127.0.0.1:5001", apiAdvertise: String? = nil,
+        certificateLifetime: TimeInterval = 365 * 86_400, configure: (inout ServerConfiguration) throws -> Void = { _ in }
+    ) throws {
         guard IPv4Address(routerAddress) != nil || IPv6Address(routerAddress) != nil else {
             throw AdministrationError.invalid("router address '\(routerAddress)' is not an IP address")
         }
         _ = try HostPort.parse(dotListen, defaultPort: 853)
         let apiAddress = try HostPort.parse(apiAdvertise ?? apiListen, defaultPort: 5001)
-        _ = try DNSName(serverName)
+        try Self.validateHostName(serverName)
+        var configuration = ServerConfiguration(serverName: serverName, dotListen: dotListen, apiListen: apiListen, routerAddress: routerAddress)
+        configuration.apiAdvertise = apiAdvertise
+        try configure(&configuration)
+        try configuration.validate()
+        let target = self.paths.directory
         if FileManager.default.fileExists(atPath: self.paths.caKey) {
             throw AdministrationError.invalid("\(self.paths.caKey) exists: this directory already holds a CA (remove it first to start over)")
         }
-        try SecureDirectory.ensure(path: self.paths.directory)
-        let authority = try CertificateAuthority.generate(commonName: "ztserver CA \(serverName)")
-        try authority.write(certificatePath: self.paths.caCertificate, keyPath: self.paths.caKey)
-        let serverKey = P256.Signing.PrivateKey()
-        let serverCertificate = try authority.issue(.server(commonName: serverName, dnsNames: [serverName], lifetime: certificateLifetime), publicKey: serverKey.publicKey)
-        try TLSIdentity(certificateChain: [serverCertificate], privateKey: serverKey)
-            .write(certificatePath: self.paths.serverCertificate, keyPath: self.paths.serverKey)
-        let apiKey = P256.Signing.PrivateKey()
-        let apiIPs = [apiAddress.ipAddress].compactMap { $0 }.filter { $0 != "0.0.0.0" && $0 != "::" }
-        let apiCertificate = try authority.issue(.server(commonName: serverName, dnsNames: [serverName], ipAddresses: apiIPs, lifetime: certificateLifetime), publicKey: apiKey.publicKey)
-        try TLSIdentity(certificateChain: [apiCertificate], privateKey: apiKey)
-            .write(certificatePath: self.paths.apiCertificate, keyPath: self.paths.apiKey)
-        _ = try SigningKeyFile.loadOrCreate(self.paths.configSigningKey)
-        _ = try SigningKeyFile.loadOrCreate(self.paths.tokenSigningKey)
-        var configuration = ServerConfiguration(serverName: serverName, dotListen: dotListen, apiListen: apiListen, routerAddress: routerAddress)
-        configuration.apiAdvertise = apiAdvertise
-        try self.store.saveConfiguration(configuration)
-        _ = try Registry(path: self.paths.registry)
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: target, isDirectory: &isDirectory) {
+            guard isDirectory.boolValue, (try? FileManager.default.contentsOfDirectory(atPath: target))?.isEmpty == true else {
+                throw AdministrationError.invalid("\(target) exists and is not an empty directory: refusing to initialize there")
+            }
+        }
+
+        // Everything checked: write into a temporary sibling, then rename it into place.
+        let url = URL(fileURLWithPath: target)
+        let parent = url.deletingLastPathComponent().path
+        let staging = ServerPaths(directory: "\(parent)/.\(url.lastPathComponent).init-\(UUID().uuidString.prefix(8))")
+        try SecureDirectory.ensure(path: staging.directory)
+        do {
+            let authority = try CertificateAuthority.generate(commonName: "ztserver CA \(serverName)")
+            try authority.write(certificatePath: staging.caCertificate, keyPath: staging.caKey)
+            let serverKey = P256.Signing.PrivateKey()
+            let serverCertificate = try authority.issue(.server(commonName: serverName, dnsNames: [serverName], lifetime: certificateLifetime), publicKey: serverKey.publicKey)
+            try TLSIdentity(certificateChain: [serverCertificate], privateKey: serverKey)
+                .write(certificatePath: staging.serverCertificate, keyPath: staging.serverKey)
+            let apiKey = P256.Signing.PrivateKey()
+            let apiIPs = [apiAddress.ipAddress].compactMap { $0 }.filter { $0 != "0.0.0.0" && $0 != "::" }
+            let apiCertificate = try authority.issue(.server(commonName: serverName, dnsNames: [serverName], ipAddresses: apiIPs, lifetime: certificateLifetime), publicKey: apiKey.publicKey)
+            try TLSIdentity(certificateChain: [apiCertificate], privateKey: apiKey)
+                .write(certificatePath: staging.apiCertificate, keyPath: staging.apiKey)
+            _ = try SigningKeyFile.loadOrCreate(staging.configSigningKey)
+            _ = try SigningKeyFile.loadOrCreate(staging.tokenSigningKey)
+            try ServerStateStore(paths: staging).saveConfiguration(configuration)
+            _ = try Registry(path: staging.registry)
+            if FileManager.default.fileExists(atPath: target) { try FileManager.default.removeItem(atPath: target) }
+            guard rename(staging.directory, target) == 0 else {
+                throw AdministrationError.invalid("cannot move the new state into \(target): \(String(cString: strerror(errno)))")
+            }
+        } catch {
+            try? FileManager.default.removeItem(atPath: staging.directory)
+            throw error
+        }
+    }
+
+    /// A host name for certificates: dot-separated labels of letters, digits and hyphens
+    /// (not at a label's ends), at most 253 characters.
+    public static func validateHostName(_ name: String) throws {
+        let labels = name.split(separator: ".", omittingEmptySubsequences: false)
+        let valid = !name.isEmpty && name.utf8.count <= 253 && labels.allSatisfy { label in
+            !label.isEmpty && label.utf8.count <= 63 && !label.hasPrefix("-") && !label.hasSuffix("-")
+                && label.utf8.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x61 && $0 <= 0x7A) || $0 == UInt8(ascii: "-") }
+        }
+        guard valid else {
+            throw AdministrationError.invalid("'\(name)' is not a valid server name (letters, digits and '-' in dot-separated labels)")
+        }
     }
 
     /// The registry, opened (and migrated) for one operation.
@@ -104,6 +146,7 @@ public struct ServerAdministration: Sendable {
         let registry = try self.registry()
         let key = try self.canonicalZoneName(name)
         guard var zone = try registry.zones()[key] else { throw ZoneError.unknownZone(key) }
+        guard zone.allowedEndpoints.contains(commonName) else { throw ZoneError.notAllowed(zone: key, commonName: commonName) }
         zone.allowedEndpoints.removeAll { $0 == commonName }
         try registry.putZone(key, zone)
     }
@@ -139,7 +182,9 @@ public struct ServerAdministration: Sendable {
     @discardableResult
     public func issueEndpoint(_ commonName: String, kind: EndpointRecord.Kind, lifetime: TimeInterval, outputDirectory: String, replace: Bool = false) throws -> (certificate: String, key: String, ca: String) {
         try Self.validateCommonName(commonName)
-        guard lifetime >= 60 else { throw AdministrationError.invalid("certificate lifetime must be at least 60 seconds") }
+        guard lifetime.isFinite, lifetime >= Double(DurationLimits.certificateLifetime.lowerBound), lifetime <= Double(DurationLimits.certificateLifetime.upperBound) else {
+            throw AdministrationError.invalid("certificate lifetime must be between \(DurationLimits.certificateLifetime.lowerBound) and \(DurationLimits.certificateLifetime.upperBound) seconds (got \(lifetime))")
+        }
         let authority = try CertificateAuthority.load(certificatePath: self.paths.caCertificate, keyPath: self.paths.caKey)
         let registry = try self.registry()
         // Refused before any file is written; the registry checks again in its transaction.
@@ -170,7 +215,9 @@ public struct ServerAdministration: Sendable {
         try Self.validateCommonName(name)
         let configuration = try self.store.loadConfiguration()
         let ttl = lifetime ?? TimeInterval(configuration.tokenLifetimeSeconds)
-        guard ttl >= 1 else { throw AdministrationError.invalid("token lifetime must be positive") }
+        guard ttl.isFinite, ttl >= Double(DurationLimits.tokenLifetime.lowerBound), ttl <= Double(DurationLimits.tokenLifetime.upperBound) else {
+            throw AdministrationError.invalid("token lifetime must be between \(DurationLimits.tokenLifetime.lowerBound) and \(DurationLimits.tokenLifetime.upperBound) seconds (got \(ttl))")
+        }
         let authority = try CertificateAuthority.load(certificatePath: self.paths.caCertificate, keyPath: self.paths.caKey)
         let signers = try await ServerSigners.make(
             configKey: try SigningKeyFile.loadOrCreate(self.paths.configSigningKey),

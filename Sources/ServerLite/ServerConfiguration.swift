@@ -40,6 +40,23 @@ public struct ServerConfiguration: Codable, Sendable, Hashable {
     public var idleTimeoutSeconds: Int
     /// DoT connections open at once, across all endpoints.
     public var maximumConnections: Int
+    /// Queries one DoT connection may have in flight (answered upstream) before the server stops
+    /// reading from it.
+    public var maximumQueriesPerConnection: Int
+    /// Seconds from TCP accept to the end of the TLS handshake (DoT, tunnel), to a complete
+    /// ClientHello (passthrough) or to complete request headers (API); slower connections are closed.
+    public var handshakeTimeoutSeconds: Double
+    /// Connections in that phase open at once on each listener, the reserve included.
+    public var maximumHandshakingConnections: Int
+    /// The last slots of maximumHandshakingConnections, kept for source addresses that have no
+    /// connection in handshake (so a flood from few addresses cannot lock everyone out).
+    public var handshakeReserveForNewSources: Int
+    /// Connections in handshake one source address may hold at once on each listener.
+    public var maximumHandshakingPerSource: Int
+    /// Authenticated connections one endpoint (CN) may hold at once on each listener (DoT, tunnel).
+    public var maximumConnectionsPerEndpoint: Int
+    /// Seconds an API connection may stay idle (between requests, or while a request is being read).
+    public var apiIdleTimeoutSeconds: Int
     /// Seconds an upstream query may take.
     public var upstreamTimeoutSeconds: Double
     /// TTL of private answers, in seconds.
@@ -93,6 +110,13 @@ public struct ServerConfiguration: Codable, Sendable, Hashable {
         self.upstreamCAFile = nil
         self.idleTimeoutSeconds = 30
         self.maximumConnections = 4096
+        self.maximumQueriesPerConnection = 256
+        self.handshakeTimeoutSeconds = 10
+        self.maximumHandshakingConnections = 1024
+        self.handshakeReserveForNewSources = 64
+        self.maximumHandshakingPerSource = 32
+        self.maximumConnectionsPerEndpoint = 256
+        self.apiIdleTimeoutSeconds = 30
         self.upstreamTimeoutSeconds = 2.5
         self.privateTTL = 60
         self.endpointCertificateLifetimeSeconds = 7 * 86_400
@@ -127,6 +151,13 @@ public struct ServerConfiguration: Codable, Sendable, Hashable {
         self.upstreamCAFile = try c.decodeIfPresent(String.self, forKey: .upstreamCAFile)
         self.idleTimeoutSeconds = try c.decodeIfPresent(Int.self, forKey: .idleTimeoutSeconds) ?? self.idleTimeoutSeconds
         self.maximumConnections = try c.decodeIfPresent(Int.self, forKey: .maximumConnections) ?? self.maximumConnections
+        self.maximumQueriesPerConnection = try c.decodeIfPresent(Int.self, forKey: .maximumQueriesPerConnection) ?? self.maximumQueriesPerConnection
+        self.handshakeTimeoutSeconds = try c.decodeIfPresent(Double.self, forKey: .handshakeTimeoutSeconds) ?? self.handshakeTimeoutSeconds
+        self.maximumHandshakingConnections = try c.decodeIfPresent(Int.self, forKey: .maximumHandshakingConnections) ?? self.maximumHandshakingConnections
+        self.handshakeReserveForNewSources = try c.decodeIfPresent(Int.self, forKey: .handshakeReserveForNewSources) ?? self.handshakeReserveForNewSources
+        self.maximumHandshakingPerSource = try c.decodeIfPresent(Int.self, forKey: .maximumHandshakingPerSource) ?? self.maximumHandshakingPerSource
+        self.maximumConnectionsPerEndpoint = try c.decodeIfPresent(Int.self, forKey: .maximumConnectionsPerEndpoint) ?? self.maximumConnectionsPerEndpoint
+        self.apiIdleTimeoutSeconds = try c.decodeIfPresent(Int.self, forKey: .apiIdleTimeoutSeconds) ?? self.apiIdleTimeoutSeconds
         self.upstreamTimeoutSeconds = try c.decodeIfPresent(Double.self, forKey: .upstreamTimeoutSeconds) ?? self.upstreamTimeoutSeconds
         self.privateTTL = try c.decodeIfPresent(UInt32.self, forKey: .privateTTL) ?? self.privateTTL
         self.endpointCertificateLifetimeSeconds = try c.decodeIfPresent(Int.self, forKey: .endpointCertificateLifetimeSeconds) ?? self.endpointCertificateLifetimeSeconds
@@ -158,6 +189,16 @@ public struct ServerConfiguration: Codable, Sendable, Hashable {
             throw AdministrationError.invalid("tunnelIdleTimeoutSeconds, maximumTunnels and backendConnectTimeoutSeconds must be positive")
         }
         guard (0...3_600).contains(self.renewalGraceSeconds) else { throw AdministrationError.invalid("renewalGraceSeconds must be between 0 and 3600") }
+        for network in self.serviceBackendAllowNetworks where IPNetwork(network) == nil {
+            throw AdministrationError.invalid("serviceBackendAllowNetworks: '\(network)' is not a network (A.B.C.D/N, X:Y::/N or one address)")
+        }
+        guard self.handshakeTimeoutSeconds > 0, self.handshakeTimeoutSeconds <= 300, self.maximumHandshakingConnections >= 1, self.maximumHandshakingPerSource >= 1,
+              self.maximumConnectionsPerEndpoint >= 1, self.maximumQueriesPerConnection >= 1, self.apiIdleTimeoutSeconds >= 1 else {
+            throw AdministrationError.invalid("handshakeTimeoutSeconds (at most 300), maximumHandshakingConnections, maximumHandshakingPerSource, maximumConnectionsPerEndpoint, maximumQueriesPerConnection and apiIdleTimeoutSeconds must be positive")
+        }
+        guard (0..<self.maximumHandshakingConnections).contains(self.handshakeReserveForNewSources) else {
+            throw AdministrationError.invalid("handshakeReserveForNewSources must be at least 0 and less than maximumHandshakingConnections")
+        }
         guard self.configLifetimeSeconds >= 300 else { throw AdministrationError.invalid("configLifetimeSeconds must be at least 300") }
     }
 }

@@ -1,4 +1,5 @@
 import CertStore
+import ConnectionAdmission
 import DNSTransport
 import DNSWire
 import Foundation
@@ -47,6 +48,12 @@ public final class ZTServer: Service, Sendable {
     private let reloadInterval: TimeAmount
     /// The TLS router (tunnel and passthrough listeners).
     public let router: TLSRouter
+    /// Caps and handshake deadlines of the DoT listener.
+    let dotGate: ConnectionAdmissionGate
+    /// Caps and header deadlines of the API listener.
+    let apiGate: ConnectionAdmissionGate
+    /// Every listener's gate, for metrics.
+    var admissionGates: [ConnectionAdmissionGate] { [self.dotGate, self.apiGate, self.router.tunnelGate, self.router.passthroughGate] }
 
     /// Loads configuration, keys and state from `paths`.
     /// - Parameter adjust: changes to the stored configuration for this run (listen addresses in tests, flags).
@@ -60,6 +67,8 @@ public final class ZTServer: Service, Sendable {
         self.group = group
         self.logger = logger
         self.reloadInterval = reloadInterval
+        self.dotGate = .server(listener: "dot", limits: configuration.admissionLimits, logger: logger)
+        self.apiGate = .server(listener: "api", limits: configuration.admissionLimits, logger: logger)
 
         try SecureDirectory.check(path: paths.directory)
         AtomicFile.removeStaleTemporaryFiles(in: paths.directory)
@@ -291,7 +300,12 @@ public final class ZTServer: Service, Sendable {
         let (stream, continuation) = AsyncStream.makeStream(of: SocketAddress?.self)
         let application = Application(
             router: EnrollmentAPI.router(service: self.enrollment, logger: self.logger),
-            server: try .tls(.http1(), tlsConfiguration: self.apiTLS),
+            // From accept to complete request headers within the handshake timeout (the gate's
+            // handler sits after the HTTP decoder); idle keep-alive connections close too.
+            server: try .tls(.http1(configuration: .init(
+                additionalChannelHandlers: [HandshakeDeadlineHandler(gate: apiGate, timeout: handshakeTimeout, completion: .firstRead)],
+                idleTimeout: .seconds(Int64(self.configuration.apiIdleTimeoutSeconds))
+            )), tlsConfiguration: self.apiTLS),
             configuration: .init(address: .hostname(host, port: port), serverName: nil),
             onServerRunning: { channel in
                 continuation.yield(channel.localAddress)
@@ -305,6 +319,8 @@ public final class ZTServer: Service, Sendable {
             try await application.run()
         }
         self.apiTask.withLockedValue { $0 = task }
+        let apiGate = self.apiGate
+        let handshakeTimeout = self.configuration.handshakeTimeout
         for await bound in stream {
             if let bound { return bound }
         }
@@ -337,14 +353,21 @@ public final class ZTServer: Service, Sendable {
                             statistics.refusedHandshake(reason)
                             logger.notice("refused connection: \(reason.explanation)", metadata: ["cn": "\(commonName ?? "-")", "peer": "\(channel.remoteAddress.map { "\($0)" } ?? "-")"])
                         }),
-                        IdleStateHandler(readTimeout: idle),
+                        // Accept to end of handshake within the timeout; caps per address
+                        // while in handshake, per CN after.
+                        HandshakeDeadlineHandler(gate: gate, timeout: handshakeTimeout, completion: .tlsHandshake) { context in
+                            PeerCertificate.commonName(context)
+                        },
                         ByteToMessageHandler(LengthFieldBasedFrameDecoder(lengthFieldBitLength: .twoBytes)),
                         LengthFieldPrepender(lengthFieldBitLength: .twoBytes),
-                        DoTConnectionHandler(resolver: resolver, registry: connections, logger: logger),
+                        DoTConnectionHandler(resolver: resolver, registry: connections, logger: logger, maximumInFlight: maximumInFlight, idleTimeout: idle),
                     ])
                 }
             }
             .bind(to: address)
+        let gate = self.dotGate
+        let handshakeTimeout = self.configuration.handshakeTimeout
+        let maximumInFlight = self.configuration.maximumQueriesPerConnection
             .get()
         self.channels.withLockedValue { $0.append(channel) }
         guard let local = channel.localAddress else { throw HostPortError.invalid("\(address)") }

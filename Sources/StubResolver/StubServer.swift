@@ -147,7 +147,9 @@ public final class StubServer: Service, Sendable {
                     try channel.pipeline.syncOperations.addHandlers([
                         ByteToMessageHandler(LengthFieldBasedFrameDecoder(lengthFieldBitLength: .twoBytes)),
                         LengthFieldPrepender(lengthFieldBitLength: .twoBytes),
-                        StubTCPHandler(processor: processor, maximumInFlight: configuration.maximumQueriesPerTCPConnection, idleTimeout: configuration.tcpIdleTimeout),
+                        DNSStreamServingHandler(maximumInFlight: configuration.maximumQueriesPerTCPConnection, idleTimeout: configuration.tcpIdleTimeout) { bytes, loop in
+                            processor.streamReply(bytes, on: loop)
+                        },
                     ])
                 }
             }

@@ -53,7 +53,15 @@ public final class MetricsServer: Sendable {
         for await bound in stream {
             if let bound { return bound }
         }
-        throw MetricsServerError.bindFailed("\(host):\(port)")
+        // The server ended before it listened: its error says why (address in use, ...).
+        do {
+            try await task.value
+            throw MetricsServerError.bindFailed("\(host):\(port)", reason: "the server stopped before it listened")
+        } catch let error as MetricsServerError {
+            throw error
+        } catch {
+            throw MetricsServerError.bindFailed("\(host):\(port)", reason: "\(error)")
+        }
     }
 
     public func stop() async {
@@ -65,14 +73,3 @@ public final class MetricsServer: Sendable {
 }
 
 /// Why the metrics endpoint could not start.
-public enum MetricsServerError: Error, CustomStringConvertible, Sendable {
-    case notLoopback(String)
-    case bindFailed(String)
-
-    public var description: String {
-        switch self {
-        case .notLoopback(let host): return "metrics listen address \(host) is not loopback"
-        case .bindFailed(let address): return "cannot serve metrics on \(address)"
-        }
-    }
-}

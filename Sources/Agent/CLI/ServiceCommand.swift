@@ -30,6 +30,7 @@ struct ServiceCommand: AsyncParsableCommand {
 
         func run() async throws {
             guard !self.domains.isEmpty else { throw ValidationError("give at least one --domain") }
+            guard ServiceName.isValid(self.name) else { throw ValidationError("'\(self.name)' is not a valid service name (\(ServiceName.rule))") }
             let registration = ServiceRegistration(name: self.name, domains: self.domains, target: self.target, ports: self.ports, reverse: self.reverse)
             let session = try await ServiceCommandSession(state: self.state)
             let stored = try await session.register(registration)

@@ -16,7 +16,7 @@ struct EndpointCommand: ParsableCommand {
         @Argument(help: "The endpoint's CN.") var commonName: String
         @Option(help: "Where to write <cn>.key, <cn>.pem and ca.pem (created 0700).") var out: String
         @Option(help: "client or service.") var kind: EndpointRecord.Kind = .client
-        @Option(help: "Certificate lifetime in seconds.") var lifetime: Int = 7 * 86_400
+        @Option(parsing: .unconditional, help: "Certificate lifetime in seconds (60 to 315360000).") var lifetime: Int = 7 * 86_400
         @Flag(help: "Replace an existing endpoint of that name: a new serial, every earlier certificate refused.") var replace = false
 
         func run() throws {

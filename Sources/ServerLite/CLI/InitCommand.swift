@@ -30,35 +30,31 @@ struct InitCommand: ParsableCommand {
     @Option(help: "The API address put into tokens and configs, IP:PORT (default: --api-listen).")
     var apiAdvertise: String?
 
-    @Option(help: "Lifetime of endpoint certificates in seconds (default 7 days; at least 60).")
+    @Option(parsing: .unconditional, help: "Lifetime of endpoint certificates in seconds (default 7 days; 60 to 315360000).")
     var certificateLifetime: Int?
 
     @Option(help: "Upstream for public names: dns, dot or refuse.")
     var upstream: UpstreamMode = .refuse
 
-    @Option(help: "Upstream server IP:PORT (repeatable).")
+    @Option(help: "Upstream server IP:PORT (repeatable; required with --upstream dns or dot).")
     var upstreamServer: [String] = []
 
     func run() throws {
         let administration = ServerAdministration(paths: self.state.paths)
-        for server in self.upstreamServer { _ = try HostPort.parse(server, defaultPort: self.upstream == .dot ? 853 : 53) }
         try administration.initialize(
             serverName: self.serverName, routerAddress: self.routerAddress, dotListen: self.dotListen,
             apiListen: self.apiListen, apiAdvertise: self.apiAdvertise
-        )
-        let store = ServerStateStore(paths: self.state.paths)
-        var configuration = try store.loadConfiguration()
-        configuration.upstreamMode = self.upstream
-        configuration.upstreamServers = self.upstreamServer
-        _ = try HostPort.parse(self.tunnelListen, defaultPort: 8443)
-        configuration.tunnelListen = self.tunnelListen
-        if let passthrough = self.passthroughListen {
-            _ = try HostPort.parse(passthrough, defaultPort: 443)
-            configuration.passthroughListen = passthrough
+        ) { configuration in
+            configuration.upstreamMode = self.upstream
+            configuration.upstreamServers = self.upstreamServer
+            _ = try HostPort.parse(self.tunnelListen, defaultPort: 8443)
+            configuration.tunnelListen = self.tunnelListen
+            if let passthrough = self.passthroughListen {
+                _ = try HostPort.parse(passthrough, defaultPort: 443)
+                configuration.passthroughListen = passthrough
+            }
+            if let lifetime = self.certificateLifetime { configuration.endpointCertificateLifetimeSeconds = lifetime }
         }
-        if let lifetime = self.certificateLifetime { configuration.endpointCertificateLifetimeSeconds = lifetime }
-        try configuration.validate()
-        try store.saveConfiguration(configuration)
         print("initialized \(self.state.state): CA, server certificate for \(self.serverName), DoT on \(self.dotListen), API on https://\(self.apiAdvertise ?? self.apiListen)")
     }
 }

@@ -10,7 +10,7 @@ struct RouteCommand: ParsableCommand {
     )
 
     struct Add: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Add or replace a route.")
+        static let configuration = CommandConfiguration(abstract: "Add a route (or change one with --replace).")
         @OptionGroup var state: StateOptions
         @Option(help: "The route's name (unique).") var name: String
         @Option(name: .customLong("service-cn"), help: "The service endpoint that owns the route.") var serviceCN: String
@@ -18,18 +18,23 @@ struct RouteCommand: ParsableCommand {
         var target: String
         @Option(name: .customLong("domain"), help: "A name clients connect to, inside a private zone (repeatable).") var domains: [String] = []
         @Option(name: .customLong("port"), help: "A port clients connect to (repeatable; default: the target's port).") var ports: [Int] = []
-        @Option(help: "How the router reaches the backend: address, resolve (the client's name, AAAA/A) or reverse.") var dial: String = "address"
+        @Option(help: "How the router reaches the backend: address, resolve (the client's name, AAAA/A) or reverse.") var dial: RouteDial = .address
         @Flag(help: "Also serve the route on the passthrough listener (no client identity; TLS not terminated).") var passthrough = false
+        @Option(name: .customLong("allow-network"), help: "A network (CIDR) the backend may be in although the router refuses it by default: loopback, link-local, unspecified, this server's addresses (repeatable).")
+        var allowNetworks: [String] = []
+        @Flag(help: "Change the route of that name if it exists (prints what changes); without it an existing name is refused.") var replace = false
 
         func run() throws {
-            guard let mode = RouteDial(rawValue: self.dial) else {
-                throw ValidationError("--dial must be one of \(RouteDial.allCases.map(\.rawValue).joined(separator: ", "))")
-            }
             let target = try HostPort.split(self.target)
             let route = RouteDefinition(name: self.name, serviceCommonName: self.serviceCN, host: target.host, port: target.port,
-                                        domains: self.domains, ports: self.ports, dial: mode, passthrough: self.passthrough)
-            try ServerAdministration(paths: self.state.paths).addRoute(route)
-            print("route \(self.name) added")
+                                        domains: self.domains, ports: self.ports, dial: self.dial, passthrough: self.passthrough,
+                                        allowNetworks: self.allowNetworks)
+            if let previous = try ServerAdministration(paths: self.state.paths).addRoute(route, replace: self.replace) {
+                let changes = previous.changes(to: route)
+                print("route \(self.name) replaced: \(changes.isEmpty ? "nothing changed" : changes.joined(separator: "; "))")
+            } else {
+                print("route \(self.name) added")
+            }
         }
     }
 
@@ -66,3 +71,5 @@ struct RouteCommand: ParsableCommand {
         }
     }
 }
+
+extension RouteDial: ExpressibleByArgument {}

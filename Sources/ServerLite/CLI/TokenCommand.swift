@@ -15,7 +15,7 @@ struct TokenCommand: ParsableCommand {
         @OptionGroup var state: StateOptions
         @Option(help: "The endpoint's name (its certificate CN).") var name: String
         @Option(help: "client or service.") var kind: EndpointRecord.Kind = .client
-        @Option(help: "Seconds the token is valid (default: the server's tokenLifetimeSeconds, 1 day).") var ttl: Int?
+        @Option(parsing: .unconditional, help: "Seconds the token is valid (default: the server's tokenLifetimeSeconds, 1 day; 1 to 31536000).") var ttl: Int?
         @Flag(help: "Allow a token for a name that is already an endpoint: enrolling replaces it (a new serial; every earlier certificate stays refused).") var replace = false
 
         func run() async throws {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 /// `ztserver`: the zero-trust DNS server.
 @available(macOS 10.15, macCatalyst 13, iOS 13, tvOS 13, watchOS 6, *)
@@ -23,7 +24,9 @@ struct StateOptions: ParsableArguments {
 @available(macOS 10.15, macCatalyst 13, iOS 13, tvOS 13, watchOS 6, *)
 extension ZTServerCommand {
     /// Parses the process arguments and runs the chosen subcommand, awaiting async ones.
-    /// (The executable's whole main.)
+    /// (The executable's whole main.) A failure is one line on standard error, `Error: …`,
+    /// naming what is wrong (no usage text after it; `--help` shows that); help and version
+    /// requests print as usual.
     public static func runFromCommandLine() async {
         do {
             var command = try Self.parseAsRoot()
@@ -33,7 +36,13 @@ extension ZTServerCommand {
                 try command.run()
             }
         } catch {
-            Self.exit(withError: error)
+            let code = Self.exitCode(for: error)
+            guard code != .success else { Self.exit(withError: error) }
+            // The message without the usage text ArgumentParser adds after a validation error.
+            if let message = Self.message(for: error).split(whereSeparator: \.isNewline).first.map(String.init), !message.isEmpty {
+                FileHandle.standardError.write(Data("Error: \(message)\n".utf8))
+            }
+            Foundation.exit(code.rawValue)
         }
     }
 }

@@ -14,9 +14,15 @@ extension Registry {
 
     /// Creates or replaces the route named `route.name`, in one transaction with the check that
     /// no other route claims its domains. A route owned by another service CN is not replaced.
-    public func putRoute(_ route: RouteDefinition) throws {
+    /// A route of the same name is replaced only with `replace` (the service API replaces its
+    /// own endpoint's routes; the CLI asks for `--replace`). Returns the route replaced.
+    @discardableResult
+    public func putRoute(_ route: RouteDefinition, replace: Bool = true) throws -> RouteDefinition? {
         let text = String(decoding: try JSONEncoder.server.encode(route), as: UTF8.self)
-        try self.write { db in
+        return try self.write { db -> RouteDefinition? in
+            let previous = try String.fetchOne(db, sql: "SELECT definition FROM routes WHERE name = ?", arguments: [route.name])
+                .map { try JSONDecoder().decode(RouteDefinition.self, from: Data($0.utf8)) }
+            if previous != nil, !replace { throw RouteError.exists(route.name) }
             var others: [RouteDefinition] = []
             for row in try Row.fetchAll(db, sql: "SELECT definition FROM routes WHERE name != ?", arguments: [route.name]) {
                 guard let stored: String = row["definition"] else { continue }
@@ -32,6 +38,7 @@ extension Registry {
                 ON CONFLICT(name) DO UPDATE SET service_cn = excluded.service_cn, definition = excluded.definition
                 """, arguments: [route.name, route.serviceCommonName, text])
             try Self.bump(db, config: true)
+            return previous
         }
     }
 

@@ -1,3 +1,4 @@
+import ConnectionAdmission
 import DNSTransport
 import DNSWire
 import Foundation
@@ -28,6 +29,11 @@ public final class TLSRouter: Sendable {
     private let idleTimeout: TimeAmount
     private let maximumConnections: Int
     private let channels = NIOLockedValueBox<[Channel]>([])
+    /// Caps and handshake deadlines of the tunnel listener (per CN after the handshake).
+    let tunnelGate: ConnectionAdmissionGate
+    /// Caps and ClientHello deadlines of the passthrough listener.
+    let passthroughGate: ConnectionAdmissionGate
+    private let handshakeTimeout: TimeAmount
 
     init(tlsContext: NIOSSLContext, snapshot: @escaping @Sendable () -> ServerStateSnapshot,
          configuration: ServerConfiguration, group: EventLoopGroup, logger: Logger) {
@@ -36,6 +42,9 @@ public final class TLSRouter: Sendable {
         self.logger = logger
         self.idleTimeout = .seconds(Int64(configuration.tunnelIdleTimeoutSeconds))
         self.maximumConnections = configuration.maximumTunnels
+        self.tunnelGate = .server(listener: "tunnel", limits: configuration.admissionLimits, logger: logger)
+        self.passthroughGate = .server(listener: "passthrough", limits: configuration.admissionLimits, logger: logger)
+        self.handshakeTimeout = configuration.handshakeTimeout
         self.hub = ReverseTunnelHub(logger: logger)
         self.admission = RouteAdmission(
             snapshot: snapshot,
@@ -75,6 +84,8 @@ public final class TLSRouter: Sendable {
         let logger = self.logger
         let statistics = self.statistics
         return try await self.bind(address, listener: "tunnel") { channel in
+        let gate = self.tunnelGate
+        let handshakeTimeout = self.handshakeTimeout
             try channel.pipeline.syncOperations.addHandlers([
                 ClientHelloSniffer { refusal in
                     statistics.refused(RouteRefusal.badHello.rawValue)
@@ -86,6 +97,11 @@ public final class TLSRouter: Sendable {
                 // is routed.
                 NIOSSLServerHandler(context: context),
                 IdleStateHandler(allTimeout: idle),
+                // Accept to end of handshake within the timeout; caps per address while in
+                // handshake, per CN after.
+                HandshakeDeadlineHandler(gate: gate, timeout: handshakeTimeout, completion: .tlsHandshake) { context in
+                    PeerCertificate.commonName(context)
+                },
                 PendingSpliceHandler(),
                 TunnelAdmissionHandler(admission: admission, hub: hub),
             ])
@@ -98,12 +114,16 @@ public final class TLSRouter: Sendable {
         let logger = self.logger
         let statistics = self.statistics
         return try await self.bind(address, listener: "passthrough") { channel in
+        let gate = self.passthroughGate
+        let handshakeTimeout = self.handshakeTimeout
             try channel.pipeline.syncOperations.addHandlers([
                 ClientHelloSniffer { refusal in
                     statistics.refused(RouteRefusal.badHello.rawValue)
                     logger.notice("passthrough connection refused: \(refusal)", metadata: ["peer": "\(channel.remoteAddress.map { "\($0)" } ?? "-")"])
                 },
                 IdleStateHandler(allTimeout: idle),
+                // Accept to a complete ClientHello within the timeout, caps per address until then.
+                HandshakeDeadlineHandler(gate: gate, timeout: handshakeTimeout, completion: .userEvent { $0 is ClientHelloSeen }),
                 PendingSpliceHandler(),
                 PassthroughAdmissionHandler(admission: admission),
             ])
