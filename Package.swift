@@ -239,7 +239,11 @@ let package = Package(
         ),
         .testTarget(
             name: "ServerLiteTests",
-            dependencies: ["ServerLite", "DNSTransport", "DNSWire", "TestSupport", "CertStore"]
+            dependencies: [
+                "ServerLite", "DNSTransport", "DNSWire", "TestSupport", "CertStore",
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOExtras", package: "swift-nio-extras"),
+            ]
         ),
         .testTarget(
             name: "AgentTests",

@@ -4,24 +4,26 @@ import DNSWire
 ///
 /// - Allowed endpoint: authoritative answers (AA), CNAMEs followed inside the zone, NODATA and
 ///   NXDOMAIN with the zone's SOA in the authority section (RFC 2308).
-/// - Endpoint not allowed (or no identity): ``AuthorityDecision/hidden(zone:)``; the caller answers
-///   NXDOMAIN without a SOA, which does not name the zone.
+/// - A zone the endpoint may not see (or any zone, without identity) is treated as absent: the
+///   question goes to the next most specific zone the endpoint may see (a parent zone answers
+///   from its own records, NXDOMAIN with its own SOA), else down the path of a name outside
+///   every zone. So a hidden zone's answer is byte for byte what the endpoint would get if the
+///   zone did not exist (``AuthorityDecision/hidden(zone:then:)`` says so for the log).
 public enum PrivateZoneAuthority {
     public static func decide(_ query: DNSMessage, commonName: String?, snapshot: ServerStateSnapshot) -> AuthorityDecision {
-        guard let question = query.questions.first, let zone = snapshot.zone(containing: question.name) else {
-            return .notPrivate
+        guard let question = query.questions.first else { return .notPrivate }
+        var hiddenZone: DNSName?
+        // Zones are most specific first: the first one holding the name that the CN may see
+        // answers, as it would if the ones before it did not exist.
+        for zone in snapshot.zones where question.name.isSubdomain(of: zone.origin) {
+            guard let commonName, zone.allows(commonName) else {
+                if hiddenZone == nil { hiddenZone = zone.origin }
+                continue
+            }
+            let answer = AuthorityDecision.answer(self.answer(query, question: question, zone: zone))
+            return hiddenZone.map { .hidden(zone: $0, then: answer) } ?? answer
         }
-        guard let commonName, zone.allows(commonName) else {
-            return .hidden(zone: zone.origin)
-        }
-        return .answer(self.answer(query, question: question, zone: zone))
-    }
-
-    /// The reply for a hidden zone: NXDOMAIN, not authoritative, no SOA.
-    public static func hiddenReply(to query: DNSMessage) -> DNSMessage {
-        var reply = DNSMessage.response(to: query, responseCode: .nameError)
-        reply.header.recursionAvailable = true
-        return reply
+        return hiddenZone.map { .hidden(zone: $0, then: .notPrivate) } ?? .notPrivate
     }
 
     static func answer(_ query: DNSMessage, question: DNSQuestion, zone: CompiledZone) -> DNSMessage {

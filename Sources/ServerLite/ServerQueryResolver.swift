@@ -10,6 +10,7 @@ public final class ServerQueryResolver: Sendable {
     private let upstream: (any DNSUpstream)?
     private let upstreamTimeout: TimeAmount
     private let logger: Logger
+    private let hiddenNotice: RateLimitedNotice
     public let statistics: ServerStatistics
 
     /// - Parameter upstream: where public names go; nil answers them REFUSED.
@@ -19,6 +20,7 @@ public final class ServerQueryResolver: Sendable {
         self.upstreamTimeout = upstreamTimeout
         self.statistics = statistics
         self.logger = logger
+        self.hiddenNotice = RateLimitedNotice("refused private name", perSecond: 20, logger: logger)
     }
 
     /// The zones and endpoints in force.
@@ -48,37 +50,48 @@ public final class ServerQueryResolver: Sendable {
         }
         guard let question = query.questions.first else { return .now(nil) }
 
-        switch PrivateZoneAuthority.decide(query, commonName: commonName, snapshot: self.snapshot) {
+        var decision = PrivateZoneAuthority.decide(query, commonName: commonName, snapshot: self.snapshot)
+        if case .hidden(let zone, let then) = decision {
+            // Counted and logged (at most 20 lines a second, after the reply is on its way),
+            // then answered exactly as if the zones the endpoint may not see did not exist.
+            self.statistics.hiddenRefusals.wrappingAdd(1, ordering: .relaxed)
+            let notice = self.hiddenNotice
+            loop.execute {
+                notice.log(["cn": "\(commonName ?? "-")", "name": "\(question.name)", "type": "\(question.type)", "zone": "\(zone)"])
+            }
+            decision = then
+        }
+        switch decision {
         case .answer(let answer):
             self.statistics.privateAnswers.wrappingAdd(1, ordering: .relaxed)
             return .now(self.encode(ResponseBuilder.reply(to: query, with: answer), for: query, transport: transport))
-        case .hidden(let zone):
-            self.statistics.hiddenRefusals.wrappingAdd(1, ordering: .relaxed)
-            self.logger.notice("refused private name", metadata: [
-                "cn": "\(commonName ?? "-")", "name": "\(question.name)", "type": "\(question.type)", "zone": "\(zone)",
-            ])
-            return .now(self.encode(ResponseBuilder.reply(to: query, with: PrivateZoneAuthority.hiddenReply(to: query)), for: query, transport: transport))
-        case .notPrivate:
-            guard let upstream = self.upstream else {
-                return .now(self.encode(ResponseBuilder.error(.refused, to: query), for: query, transport: transport))
-            }
-            self.statistics.forwarded.wrappingAdd(1, ordering: .relaxed)
-            var forwarded = DNSMessage.query(id: 0, name: question.name, type: question.type, recursionDesired: true, ednsPayloadSize: 1232)
-            forwarded.questions = query.questions
-            forwarded.header.checkingDisabled = query.header.checkingDisabled
-            forwarded.edns?.dnssecOK = query.edns?.dnssecOK ?? false
-            let future = upstream.query(forwarded, timeout: self.upstreamTimeout)
-                .hop(to: loop)
-                .map { answer -> [UInt8]? in
-                    self.encode(ResponseBuilder.reply(to: query, with: answer), for: query, transport: transport)
-                }
-                .recover { error -> [UInt8]? in
-                    self.statistics.upstreamFailures.wrappingAdd(1, ordering: .relaxed)
-                    self.logger.warning("upstream failed", metadata: ["name": "\(question.name)", "error": "\(error)"])
-                    return self.encode(ResponseBuilder.error(.serverFailure, to: query), for: query, transport: transport)
-                }
-            return .later(future)
+        case .hidden, .notPrivate:
+            // `.hidden` cannot follow `.hidden` (decide returns one level); it takes the public path.
+            return self.resolvePublicly(query, question: question, transport: transport, on: loop)
         }
+    }
+
+    /// A name in no zone the endpoint may see: REFUSED without an upstream, else forwarded.
+    private func resolvePublicly(_ query: DNSMessage, question: DNSQuestion, transport: DNSTransportKind, on loop: EventLoop) -> ServerReply {
+        guard let upstream = self.upstream else {
+            return .now(self.encode(ResponseBuilder.error(.refused, to: query), for: query, transport: transport))
+        }
+        self.statistics.forwarded.wrappingAdd(1, ordering: .relaxed)
+        var forwarded = DNSMessage.query(id: 0, name: question.name, type: question.type, recursionDesired: true, ednsPayloadSize: 1232)
+        forwarded.questions = query.questions
+        forwarded.header.checkingDisabled = query.header.checkingDisabled
+        forwarded.edns?.dnssecOK = query.edns?.dnssecOK ?? false
+        let future = upstream.query(forwarded, timeout: self.upstreamTimeout)
+            .hop(to: loop)
+            .map { answer -> [UInt8]? in
+                self.encode(ResponseBuilder.reply(to: query, with: answer), for: query, transport: transport)
+            }
+            .recover { error -> [UInt8]? in
+                self.statistics.upstreamFailures.wrappingAdd(1, ordering: .relaxed)
+                self.logger.warning("upstream failed", metadata: ["name": "\(question.name)", "error": "\(error)"])
+                return self.encode(ResponseBuilder.error(.serverFailure, to: query), for: query, transport: transport)
+            }
+        return .later(future)
     }
 
     private func encode(_ reply: DNSMessage, for query: DNSMessage, transport: DNSTransportKind) -> [UInt8]? {

@@ -9,7 +9,15 @@ import Testing
 import TestSupport
 import ZTProtocol
 
-private func name(_ text: String) -> DNSName { (try? DNSName(text)) ?? .root }
+/// A name the test spells; a typo fails the test instead of quietly becoming the root.
+private func name(_ text: String) -> DNSName {
+    do {
+        return try DNSName(text)
+    } catch {
+        Issue.record("'\(text)' is not a valid name: \(error)")
+        return .root
+    }
+}
 
 /// A real server in this process with its API on an ephemeral port, and tokens naming it.
 struct EnrollmentStack {

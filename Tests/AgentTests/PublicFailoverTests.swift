@@ -7,7 +7,15 @@ import NIOPosix
 import Testing
 import TestSupport
 
-private func name(_ text: String) -> DNSName { (try? DNSName(text)) ?? .root }
+/// A name the test spells; a typo fails the test instead of quietly becoming the root.
+private func name(_ text: String) -> DNSName {
+    do {
+        return try DNSName(text)
+    } catch {
+        Issue.record("'\(text)' is not a valid name: \(error)")
+        return .root
+    }
+}
 
 /// dnsmasq playing the host's original resolver, logging every query it receives.
 private final class OriginalResolver {

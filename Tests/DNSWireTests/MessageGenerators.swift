@@ -1,6 +1,7 @@
 import PropertyBased
 
 @testable import DNSWire
+import Testing
 
 /// Random DNS values for property tests. Names are drawn partly from a small pool of suffixes
 /// (with random case) so that compression finds matches.
@@ -35,7 +36,12 @@ enum MessageGenerators {
         while labels.reduce(1, { $0 + $1.count + 1 }) > 255 {
             labels.removeFirst()
         }
-        return (try? DNSName(labels: labels)) ?? .root
+        do {
+            return try DNSName(labels: labels)
+        } catch {
+            Issue.record("the generator made an invalid name \(labels): \(error)")
+            return .root
+        }
     }
 
     static func bytes<R: RandomNumberGenerator>(_ rng: inout R, _ range: ClosedRange<Int>) -> [UInt8] {

@@ -11,7 +11,15 @@ final class ManualClock: Sendable {
     var clock: DNSCache.Clock { { self.now } }
 }
 
-private func name(_ text: String) -> DNSName { (try? DNSName(text)) ?? .root }
+/// A name the test spells; a typo fails the test instead of quietly becoming the root.
+private func name(_ text: String) -> DNSName {
+    do {
+        return try DNSName(text)
+    } catch {
+        Issue.record("'\(text)' is not a valid name: \(error)")
+        return .root
+    }
+}
 
 private func answer(_ qname: String, ttl: UInt32, address: IPv4Address = IPv4Address(192, 0, 2, 1)) -> DNSMessage {
     let query = DNSMessage.query(id: 7, name: name(qname), type: .a)

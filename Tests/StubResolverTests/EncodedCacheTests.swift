@@ -32,16 +32,16 @@ struct EncodedCacheTests {
         switch question.type {
         case .a:
             reply.answers = [
-                DNSResourceRecord(name: owner, ttl: 300, data: .cname((try? DNSName("Target.Example.")) ?? .root)),
-                DNSResourceRecord(name: (try? DNSName("target.example.")) ?? .root, ttl: 120, data: .a(IPv4Address(192, 0, 2, 7))),
-                DNSResourceRecord(name: (try? DNSName("target.example.")) ?? .root, ttl: 90, data: .a(IPv4Address(192, 0, 2, 8))),
+                DNSResourceRecord(name: owner, ttl: 300, data: .cname(dnsName("Target.Example."))),
+                DNSResourceRecord(name: dnsName("target.example."), ttl: 120, data: .a(IPv4Address(192, 0, 2, 7))),
+                DNSResourceRecord(name: dnsName("target.example."), ttl: 90, data: .a(IPv4Address(192, 0, 2, 8))),
             ]
         case .txt:
             reply.answers = [DNSResourceRecord(name: owner, ttl: 60, data: .txt(Array(repeating: Array(repeating: UInt8(ascii: "x"), count: 250), count: 6) + [Array("short".utf8)]))]
         default:
             reply.responseCode = .nameError
-            reply.authorities = [DNSResourceRecord(name: (try? DNSName("example.")) ?? .root, ttl: 600, data: .soa(DNSStartOfAuthority(
-                primaryServer: (try? DNSName("ns.example.")) ?? .root, responsibleMailbox: (try? DNSName("hostmaster.example.")) ?? .root,
+            reply.authorities = [DNSResourceRecord(name: dnsName("example."), ttl: 600, data: .soa(DNSStartOfAuthority(
+                primaryServer: dnsName("ns.example."), responsibleMailbox: dnsName("hostmaster.example."),
                 serial: 1, refresh: 2, retry: 3, expire: 4, minimum: 45)))]
         }
         return reply

@@ -5,6 +5,7 @@ import NIOPosix
 import ServerLite
 import StubResolver
 import TestSupport
+import Testing
 
 /// A real ServerLite and a real stub in this process, on ephemeral ports, with one allowed
 /// endpoint ("laptop") and a private zone corp.test holding 1000 names and some large records.
@@ -54,4 +55,12 @@ struct LiveStack {
     }
 }
 
-func dnsName(_ text: String) -> DNSName { (try? DNSName(text)) ?? .root }
+/// A name the test spells; a typo fails the test instead of quietly becoming the root.
+func dnsName(_ text: String) -> DNSName {
+    do {
+        return try DNSName(text)
+    } catch {
+        Issue.record("'\(text)' is not a valid name: \(error)")
+        return .root
+    }
+}
