@@ -5,36 +5,35 @@ import NIOSSL
 import NIOTLS
 import X509
 
-/// Serves DNS on one authenticated DoT connection.
+/// Admits one DoT connection, then hands it to the DNS serving code the stub uses too.
 ///
 /// After the TLS handshake (which already required a certificate chaining to the CA) it reads the
-/// peer's CN and closes the connection unless the CN is a registered, active endpoint. Then each
-/// length-framed query is answered as soon as it is ready, in any order (RFC 7766), and the
-/// connection is closed after an idle period with nothing in flight (RFC 7858).
-final class DoTConnectionHandler: ChannelDuplexHandler {
+/// peer's CN and closes the connection unless the CN is a registered, active endpoint. Then it
+/// puts a ``DNSStreamServingHandler`` answering for that CN in its place: each length-framed
+/// query is answered as soon as it is ready, in any order (RFC 7766), with a cap on queries in
+/// flight, no reading while the client does not read its answers, and a close after an idle
+/// period counted in complete queries (RFC 7858).
+final class DoTConnectionHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
-    typealias OutboundIn = ByteBuffer
-    typealias OutboundOut = ByteBuffer
 
     private let resolver: ServerQueryResolver
     private let registry: ConnectionRegistry
     private let logger: Logger
+    private let maximumInFlight: Int
+    private let idleTimeout: TimeAmount
     private var commonName: String?
-    private var inFlight = 0
 
-    init(resolver: ServerQueryResolver, registry: ConnectionRegistry, logger: Logger) {
+    init(resolver: ServerQueryResolver, registry: ConnectionRegistry, logger: Logger, maximumInFlight: Int, idleTimeout: TimeAmount) {
         self.resolver = resolver
         self.registry = registry
         self.logger = logger
+        self.maximumInFlight = maximumInFlight
+        self.idleTimeout = idleTimeout
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if let tlsEvent = event as? TLSUserEvent, case .handshakeCompleted = tlsEvent {
             self.authenticate(context: context)
-            return
-        }
-        if event is IdleStateHandler.IdleStateEvent {
-            if self.inFlight == 0 { context.close(promise: nil) }
             return
         }
         context.fireUserInboundEventTriggered(event)
@@ -67,42 +66,35 @@ final class DoTConnectionHandler: ChannelDuplexHandler {
             context.close(promise: nil)
             return
         }
-        statistics.tlsConnectionsAuthenticated.wrappingAdd(1, ordering: .relaxed)
-        self.commonName = peer.commonName
-        self.registry.add(context.channel, peer: peer)
-        self.logger.debug("endpoint connected", metadata: ["cn": "\(peer.commonName)", "peer": "\(peerAddress)"])
-    }
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        guard let commonName = self.commonName else {
-            // Nothing is answered before the endpoint is known.
+        let resolver = self.resolver
+        let commonName = peer.commonName
+        do {
+            try context.pipeline.syncOperations.addHandler(
+                DNSStreamServingHandler(maximumInFlight: self.maximumInFlight, idleTimeout: self.idleTimeout) { bytes, loop in
+                    resolver.streamReply(bytes, commonName: commonName, on: loop)
+                },
+                position: .after(self)
+            )
+        } catch {
+            self.logger.debug("DoT connection could not be set up", metadata: ["error": "\(error)", "cn": "\(commonName)"])
             context.close(promise: nil)
             return
         }
-        let frame = self.unwrapInboundIn(data)
-        switch self.resolver.resolve(Array(frame.readableBytesView), commonName: commonName, transport: .tcp, on: context.eventLoop) {
-        case .now(let reply):
-            if let reply { self.send(reply, context: context) }
-        case .later(let future):
-            self.inFlight += 1
-            future.hop(to: context.eventLoop).assumeIsolated().whenComplete { [self] result in
-                self.inFlight -= 1
-                if case .success(let reply?) = result, context.channel.isActive {
-                    self.send(reply, context: context)
-                }
-            }
-        }
+        statistics.tlsConnectionsAuthenticated.wrappingAdd(1, ordering: .relaxed)
+        self.commonName = commonName
+        self.registry.add(context.channel, peer: peer)
+        self.logger.debug("endpoint connected", metadata: ["cn": "\(commonName)", "peer": "\(peerAddress)"])
+        context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        // Nothing is answered before the endpoint is known (after that this handler is gone).
+        context.close(promise: nil)
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
         self.logger.debug("DoT connection error", metadata: ["error": "\(error)", "cn": "\(self.commonName ?? "-")"])
         context.close(promise: nil)
-    }
-
-    private func send(_ reply: [UInt8], context: ChannelHandlerContext) {
-        var buffer = context.channel.allocator.buffer(capacity: reply.count)
-        buffer.writeBytes(reply)
-        context.writeAndFlush(self.wrapOutboundOut(buffer), promise: nil)
     }
 }
 

@@ -10,6 +10,7 @@ public final class ServerMetrics: Sendable {
     private let routerBytes: MonotonicCounterFamily
     private let routerBackendFailures: MonotonicCounterFamily
     private let routerRefusals: MonotonicCounterFamily
+    private let admissionRefusals: MonotonicCounterFamily
 
     public init() {
         let registry = self.registry
@@ -17,6 +18,7 @@ public final class ServerMetrics: Sendable {
         self.routerBytes = MonotonicCounterFamily(registry: registry, name: "ztserver_router_bytes_total")
         self.routerBackendFailures = MonotonicCounterFamily(registry: registry, name: "ztserver_router_backend_failures_total")
         self.routerRefusals = MonotonicCounterFamily(registry: registry, name: "ztserver_router_refusals_total")
+        self.admissionRefusals = MonotonicCounterFamily(registry: registry, name: "ztserver_connection_admission_refusals_total")
         func total(_ name: String, _ labels: [(String, String)] = []) -> MonotonicCounter {
             MonotonicCounter(registry.makeCounter(name: name, labels: labels))
         }
@@ -77,6 +79,12 @@ public final class ServerMetrics: Sendable {
         }
         for listener in ["tunnel", "passthrough"] {
             self.registry.makeGauge(name: "ztserver_router_open_connections", labels: [("listener", listener)]).set(Int64(router.openByListener[listener] ?? 0))
+        }
+        for gate in server.admissionGates {
+            for (reason, count) in gate.refusals {
+                self.admissionRefusals.update([("listener", gate.listener), ("reason", reason.rawValue)], to: count)
+            }
+            self.registry.makeGauge(name: "ztserver_handshaking_connections", labels: [("listener", gate.listener)]).set(Int64(gate.state.unauthenticated))
         }
         self.registry.makeGauge(name: "ztserver_router_reverse_tunnels").set(Int64(server.router.reverseRoutesServed.count))
         self.registry.makeGauge(name: "ztserver_endpoints", labels: [("status", "revoked")]).set(Int64(snapshot.endpoints.values.filter { $0.status == .revoked }.count))

@@ -1,4 +1,5 @@
 import ArgumentParser
+import ConnectionAdmission
 import Logging
 import NIOCore
 import NIOPosix

@@ -1,4 +1,5 @@
 import ArgumentParser
+import ConnectionAdmission
 import Logging
 import NIOCore
 import NIOPosix
@@ -38,6 +39,10 @@ struct RunCommand: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "ztserver")
+        // Every DoT, tunnel, API and backend connection is a descriptor: the listeners' own caps,
+        // not the kernel's default soft limit of 1024, decide when connections are refused.
+        let descriptors = FileDescriptorLimit.raise(to: 65_536)
+        logger.info("file descriptor limit", metadata: ["soft": "\(descriptors.map { "\($0)" } ?? "unknown")"])
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         let dotListen = self.dotListen
         let plainListen = self.plainListen

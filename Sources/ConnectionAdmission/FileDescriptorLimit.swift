@@ -6,13 +6,13 @@ import Musl
 
 /// The process's limit on open file descriptors (RLIMIT_NOFILE).
 ///
-/// Each TCP client of the stub, each intercepted connection and each upstream connection is a
+/// Each TCP client, each routed or intercepted connection and each upstream connection is a
 /// descriptor. Linux starts processes with a soft limit of 1024 (systemd too) under a hard
-/// limit that is usually far higher; the agent raises the soft limit as servers do, so its own
-/// connection caps, not the kernel's default, decide when connections are refused.
-enum FileDescriptorLimit {
+/// limit that is usually far higher; agent and server raise the soft limit at start, so their
+/// own connection caps, not the kernel's default, decide when connections are refused.
+public enum FileDescriptorLimit {
     /// The soft and hard limits now, or nil when they cannot be read.
-    static func current() -> (soft: UInt64, hard: UInt64)? {
+    public static func current() -> (soft: UInt64, hard: UInt64)? {
         var limit = rlimit()
         guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return nil }
         return (UInt64(limit.rlim_cur), UInt64(limit.rlim_max))
@@ -21,7 +21,7 @@ enum FileDescriptorLimit {
     /// Raises the soft limit to `wanted`, or to the hard limit when that is lower. Never lowers
     /// it. Returns the soft limit in force afterwards (nil when it cannot be read).
     @discardableResult
-    static func raise(to wanted: UInt64) -> UInt64? {
+    public static func raise(to wanted: UInt64) -> UInt64? {
         guard let (soft, hard) = self.current() else { return nil }
         let target = min(wanted, hard)
         guard target > soft else { return soft }
