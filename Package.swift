@@ -240,7 +240,7 @@ let package = Package(
         .testTarget(
             name: "ServerLiteTests",
             dependencies: [
-                "ServerLite", "DNSTransport", "DNSWire", "TestSupport", "CertStore",
+                "ServerLite", "DNSTransport", "DNSWire", "TestSupport", "CertStore", "ZTProtocol",
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOExtras", package: "swift-nio-extras"),
             ]

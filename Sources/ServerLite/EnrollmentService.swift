@@ -183,10 +183,24 @@ public final class EnrollmentService: Sendable {
                 throw APIErrorBody(code: .domainNotDelegated, message: "\(domain) is not in a zone delegated to \(commonName)")
             }
         }
+        if route.dial != .reverse {
+            // The router dials this target: it must not be the router itself (checked again at
+            // every dial, on what the name resolves to then).
+            let policy = BackendNetworkPolicy(self.configurationBox.withLockedValue { $0 })
+            do {
+                _ = try policy.check(host: route.host, port: route.port, for: route, requireAddress: false)
+            } catch {
+                self.statistics.refusedBackends.wrappingAdd(1, ordering: .relaxed)
+                self.logger.notice("service registration refused: backend address", metadata: ["cn": "\(commonName)", "service": "\(route.name)", "target": "\(request.target)", "reason": "\(error)"])
+                throw APIErrorBody(code: .backendNotAllowed, message: "target \(request.target) is not allowed: \(error) (the router does not dial itself; the operator may allow the network)")
+            }
+        }
         do {
             try self.registry.putRoute(route)
         } catch let error as RouteError {
-            throw APIErrorBody(code: .serviceConflict, message: "\(error)")
+            // The detail may name another endpoint's route or domain: it stays in the log.
+            self.logger.notice("service registration refused: conflict", metadata: ["cn": "\(commonName)", "service": "\(route.name)", "detail": "\(error)"])
+            throw APIErrorBody(code: .serviceConflict, message: "a service with that name or domain exists")
         } catch {
             throw APIErrorBody(code: .internalError, message: "the registry is unavailable")
         }

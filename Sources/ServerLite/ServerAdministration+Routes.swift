@@ -42,7 +42,7 @@ extension ServerAdministration {
         guard route.dial == .address else { return }
         let policy = BackendNetworkPolicy(try ServerStateStore(paths: self.paths).loadConfiguration())
         do {
-            _ = try policy.check(host: route.host, port: route.port, for: route)
+            _ = try policy.check(host: route.host, port: route.port, for: route, requireAddress: false)
         } catch {
             throw RouteError.backendNotAllowed("\(error); allow it with --allow-network CIDR (or serviceBackendAllowNetworks in server.json)")
         }

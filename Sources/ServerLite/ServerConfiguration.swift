@@ -28,6 +28,9 @@ public struct ServerConfiguration: Codable, Sendable, Hashable {
     public var maximumTunnels: Int
     /// Seconds the router waits for a backend (or a reverse dial-back) to connect.
     public var backendConnectTimeoutSeconds: Double
+    /// Networks (CIDR) every route's backend may be in although the router refuses them by
+    /// default: loopback, link-local, unspecified and the server's own addresses. Empty by default.
+    public var serviceBackendAllowNetworks: [String]
     /// Upstream for names outside private zones.
     public var upstreamMode: UpstreamMode
     /// Upstream servers, "IP:PORT".
@@ -106,6 +109,7 @@ public struct ServerConfiguration: Codable, Sendable, Hashable {
         self.tunnelIdleTimeoutSeconds = 300
         self.maximumTunnels = 4096
         self.backendConnectTimeoutSeconds = 5
+        self.serviceBackendAllowNetworks = []
         self.upstreamServerName = nil
         self.upstreamCAFile = nil
         self.idleTimeoutSeconds = 30
@@ -148,6 +152,7 @@ public struct ServerConfiguration: Codable, Sendable, Hashable {
         self.tunnelIdleTimeoutSeconds = try c.decodeIfPresent(Int.self, forKey: .tunnelIdleTimeoutSeconds) ?? self.tunnelIdleTimeoutSeconds
         self.maximumTunnels = try c.decodeIfPresent(Int.self, forKey: .maximumTunnels) ?? self.maximumTunnels
         self.backendConnectTimeoutSeconds = try c.decodeIfPresent(Double.self, forKey: .backendConnectTimeoutSeconds) ?? self.backendConnectTimeoutSeconds
+        self.serviceBackendAllowNetworks = try c.decodeIfPresent([String].self, forKey: .serviceBackendAllowNetworks) ?? []
         self.upstreamCAFile = try c.decodeIfPresent(String.self, forKey: .upstreamCAFile)
         self.idleTimeoutSeconds = try c.decodeIfPresent(Int.self, forKey: .idleTimeoutSeconds) ?? self.idleTimeoutSeconds
         self.maximumConnections = try c.decodeIfPresent(Int.self, forKey: .maximumConnections) ?? self.maximumConnections
@@ -189,6 +194,9 @@ public struct ServerConfiguration: Codable, Sendable, Hashable {
             throw AdministrationError.invalid("tunnelIdleTimeoutSeconds, maximumTunnels and backendConnectTimeoutSeconds must be positive")
         }
         guard (0...3_600).contains(self.renewalGraceSeconds) else { throw AdministrationError.invalid("renewalGraceSeconds must be between 0 and 3600") }
+        for network in self.serviceBackendAllowNetworks where IPNetwork(network) == nil {
+            throw AdministrationError.invalid("serviceBackendAllowNetworks: '\(network)' is not a network (A.B.C.D/N, X:Y::/N or one address)")
+        }
         for network in self.serviceBackendAllowNetworks where IPNetwork(network) == nil {
             throw AdministrationError.invalid("serviceBackendAllowNetworks: '\(network)' is not a network (A.B.C.D/N, X:Y::/N or one address)")
         }

@@ -15,6 +15,8 @@ public final class ServerStatistics: Sendable {
     let queries = Atomic<Int>(0)
     let privateAnswers = Atomic<Int>(0)
     let hiddenRefusals = Atomic<Int>(0)
+    /// Service registrations refused for their backend's address.
+    let refusedBackends = Atomic<Int>(0)
     let forwarded = Atomic<Int>(0)
     let upstreamFailures = Atomic<Int>(0)
     let formatErrors = Atomic<Int>(0)
@@ -57,6 +59,7 @@ public final class ServerStatistics: Sendable {
             queries: self.queries.load(ordering: .relaxed),
             privateAnswers: self.privateAnswers.load(ordering: .relaxed),
             hiddenRefusals: self.hiddenRefusals.load(ordering: .relaxed),
+            refusedBackends: self.refusedBackends.load(ordering: .relaxed),
             forwarded: self.forwarded.load(ordering: .relaxed),
             upstreamFailures: self.upstreamFailures.load(ordering: .relaxed),
             formatErrors: self.formatErrors.load(ordering: .relaxed),
@@ -86,6 +89,8 @@ public struct ServerStatisticsSnapshot: Sendable, Codable, Hashable {
     public var privateAnswers: Int
     /// Queries for a private zone the endpoint may not see (answered NXDOMAIN).
     public var hiddenRefusals: Int
+    /// Service registrations refused because the router would dial itself.
+    public var refusedBackends: Int
     public var forwarded: Int
     public var upstreamFailures: Int
     public var formatErrors: Int

@@ -73,6 +73,9 @@ public enum APIErrorCode: String, Codable, Sendable {
     case notServiceEndpoint = "not_service_endpoint"
     case domainNotDelegated = "domain_not_delegated"
     case serviceConflict = "service_conflict"
+    /// A service's target is in a network the router refuses to dial (loopback, link-local,
+    /// unspecified, the server's own addresses) and the operator did not allow it.
+    case backendNotAllowed = "backend_not_allowed"
     case notFound = "not_found"
     case internalError = "internal_error"
 }

@@ -114,7 +114,7 @@ public enum EnrollmentAPI {
         switch code {
         case .tokenInvalid, .tokenExpired, .certificateRequired: return .unauthorized
         case .tokenUsed, .serviceConflict: return .conflict
-        case .notServiceEndpoint, .domainNotDelegated: return .forbidden
+        case .notServiceEndpoint, .domainNotDelegated, .backendNotAllowed: return .forbidden
         case .notFound: return .notFound
         case .csrInvalid, .badRequest: return .badRequest
         case .endpointUnknown, .endpointRevoked: return .forbidden

@@ -85,6 +85,13 @@ struct RouteAdmission: Sendable {
                     backendChannel.close(promise: nil)
                     context.close(promise: nil)
                 }
+            case .failure(let error as BackendAddressRefusal):
+                // The route aims the router at itself (or the name now resolves there).
+                statistics.refused(BackendAddressRefusal.reason)
+                logger.warning("\(listener): backend address refused", metadata: [
+                    "cn": "\(commonName ?? "-")", "service": "\(route.name)", "backend": "\(backend)", "reason": "\(error)",
+                ])
+                context.close(promise: nil)
             case .failure(let error):
                 statistics.backendFailed(service: route.name)
                 // The client learns nothing: the reason stays in the server's log.

@@ -48,7 +48,8 @@ public final class TLSRouter: Sendable {
         self.hub = ReverseTunnelHub(logger: logger)
         self.admission = RouteAdmission(
             snapshot: snapshot,
-            dialer: BackendDialer(hub: self.hub, connectTimeout: .nanoseconds(Int64(configuration.backendConnectTimeoutSeconds * 1e9))),
+            dialer: BackendDialer(hub: self.hub, connectTimeout: .nanoseconds(Int64(configuration.backendConnectTimeoutSeconds * 1e9)),
+                                  policy: BackendNetworkPolicy(configuration)),
             statistics: self.statistics, connections: self.connections, logger: logger
         )
     }

@@ -24,12 +24,16 @@ public struct RouteDefinition: Codable, Sendable, Hashable {
     public var dial: RouteDial
     /// Whether the passthrough listener (no client identity, TLS not terminated) serves the route.
     public var passthrough: Bool
+    /// Networks (CIDR) the operator allows this route's backend to be in although the router
+    /// refuses them by default (loopback, link-local, unspecified, the server's own addresses).
+    /// Only `ztserver route add --allow-network` sets it; a service's registration never does.
+    public var allowNetworks: [String]
 
     enum CodingKeys: String, CodingKey {
-        case name, serviceCommonName = "service_cn", host, port, domains, ports, dial, passthrough
+        case name, serviceCommonName = "service_cn", host, port, domains, ports, dial, passthrough, allowNetworks = "allow_networks"
     }
 
-    public init(name: String, serviceCommonName: String, host: String, port: Int, domains: [String], ports: [Int] = [], dial: RouteDial = .address, passthrough: Bool = false) {
+    public init(name: String, serviceCommonName: String, host: String, port: Int, domains: [String], ports: [Int] = [], dial: RouteDial = .address, passthrough: Bool = false, allowNetworks: [String] = []) {
         self.name = name
         self.serviceCommonName = serviceCommonName
         self.host = host
@@ -38,6 +42,7 @@ public struct RouteDefinition: Codable, Sendable, Hashable {
         self.ports = ports
         self.dial = dial
         self.passthrough = passthrough
+        self.allowNetworks = allowNetworks
     }
 
     public init(from decoder: Decoder) throws {
@@ -50,6 +55,7 @@ public struct RouteDefinition: Codable, Sendable, Hashable {
         self.ports = try container.decodeIfPresent([Int].self, forKey: .ports) ?? []
         self.dial = try container.decodeIfPresent(RouteDial.self, forKey: .dial) ?? .address
         self.passthrough = try container.decodeIfPresent(Bool.self, forKey: .passthrough) ?? false
+        self.allowNetworks = try container.decodeIfPresent([String].self, forKey: .allowNetworks) ?? []
     }
 
     /// The ports clients use.

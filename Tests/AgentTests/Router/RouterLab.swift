@@ -28,7 +28,9 @@ final class RouterLab {
     /// - Parameter route: builds the route from the service CN (the backend is up to the test).
     init(group: EventLoopGroup, route: (String) -> RouteDefinition, adjust: @escaping (inout ServerConfiguration) -> Void = { _ in }) async throws {
         self.group = group
-        self.fixture = try ServerFixture()
+        // The backends are in this process, on loopback: a network the router refuses unless
+        // the operator allows it (here server-wide, in server.json).
+        self.fixture = try ServerFixture { $0.serviceBackendAllowNetworks = ["127.0.0.0/8"] }
         self.allowed = try self.fixture.issue("c-app")
         self.stranger = try self.fixture.issue("c-stranger")
         self.service = try self.fixture.issue("s-backend", kind: .service)

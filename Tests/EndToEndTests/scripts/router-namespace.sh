@@ -79,6 +79,14 @@ inner ping -c1 -W2 10.77.0.1 >/dev/null 2>&1 || true
 SV="$WORK/server"
 "$S" init --state "$SV" --server-name ztserver.test --router-address 10.77.0.1 \
   --dot-listen 10.77.0.1:853 --api-listen 10.77.0.1:5001 --tunnel-listen 10.77.0.1:8443 --passthrough-listen 10.77.0.1:8444 >/dev/null
+# The backends run on this host's loopback, which the router refuses to dial unless allowed.
+python3 - "$SV/server.json" <<'PY'
+import json, sys
+path = sys.argv[1]
+config = json.load(open(path))
+config["serviceBackendAllowNetworks"] = ["127.0.0.0/8"]
+json.dump(config, open(path, "w"), indent=2)
+PY
 "$S" zone add svc.corp.test --state "$SV" --service-cn s-direct --allow c-app >/dev/null
 "$S" zone add rev.corp.test --state "$SV" --service-cn s-rev --allow c-app >/dev/null
 for n in c-app c-other; do "$S" token create --state "$SV" --name "$n" --kind client >"$WORK/$n.token"; done
