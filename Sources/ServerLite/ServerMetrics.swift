@@ -40,6 +40,7 @@ public final class ServerMetrics: Sendable {
             "apiRevoked": total("ztserver_api_identity_refusals_total", [("reason", "revoked")]),
             "apiStaleSerial": total("ztserver_api_identity_refusals_total", [("reason", "stale_serial")]),
             "registryReadFailures": total("ztserver_registry_read_failures_total"),
+            "refusedBackends": total("ztserver_service_backend_refusals_total"),
         ]
     }
 
@@ -49,6 +50,7 @@ public final class ServerMetrics: Sendable {
         self.totals["queries"]?.update(to: stats.queries)
         self.totals["private"]?.update(to: stats.privateAnswers)
         self.totals["hidden"]?.update(to: stats.hiddenRefusals)
+        self.totals["refusedBackends"]?.update(to: stats.refusedBackends)
         self.totals["forwarded"]?.update(to: stats.forwarded)
         self.totals["upstreamFailures"]?.update(to: stats.upstreamFailures)
         self.totals["formerr"]?.update(to: stats.formatErrors)
