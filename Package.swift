@@ -132,6 +132,10 @@ let package = Package(
             providers: [.apt(["libnl-3-dev", "libnl-route-3-dev"])]
         ),
 
+        // Kernel socket diagnostics headers (netlink sock_diag / inet_diag), for the intercept's
+        // owner check: which local user opened a loopback connection.
+        .systemLibrary(name: "CSockDiag"),
+
         // The agent: configuration, identity wiring, CLI.
         .target(
             name: "Agent",
@@ -144,6 +148,7 @@ let package = Package(
                 "Telemetry",
                 "TunnelRelay",
                 "CNetlink",
+                "CSockDiag",
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -149,6 +149,7 @@ public struct AgentConfiguration: Codable, Sendable, Hashable {
             throw AgentError.configuration("upstreamTimeoutSeconds must be in (0, 60]")
         }
         _ = try InterceptAddressPool(self.intercept.pool)
+        _ = try InterceptOwnerPolicy(self.intercept)
         if !self.services.isEmpty, self.state == nil {
             throw AgentError.configuration("services need an enrolled agent (\"state\")")
         }

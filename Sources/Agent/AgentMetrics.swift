@@ -48,6 +48,8 @@ public final class AgentMetrics: QueryObserver, Sendable {
             "configUpdates": total("ztagent_config_updates_total"),
             "interceptAccepted": total("ztagent_intercept_connections_total"),
             "interceptFailures": total("ztagent_intercept_router_failures_total"),
+            "interceptOwnerRefused": total("ztagent_intercept_connections_refused_total", [("reason", "user_not_allowed")]),
+            "interceptOwnerUnknown": total("ztagent_intercept_connections_refused_total", [("reason", "user_unknown")]),
             "interceptSent": total("ztagent_intercept_bytes_total", [("direction", "to_router")]),
             "interceptReceived": total("ztagent_intercept_bytes_total", [("direction", "from_router")]),
         ]
@@ -90,6 +92,8 @@ public final class AgentMetrics: QueryObserver, Sendable {
             let counts = intercept.statistics.current
             self.totals["interceptAccepted"]?.update(to: counts.accepted)
             self.totals["interceptFailures"]?.update(to: counts.routerFailures)
+            self.totals["interceptOwnerRefused"]?.update(to: counts.ownerRefusals)
+            self.totals["interceptOwnerUnknown"]?.update(to: counts.ownerUnknown)
             self.totals["interceptSent"]?.update(to: counts.bytesSent)
             self.totals["interceptReceived"]?.update(to: counts.bytesReceived)
             self.registry.makeGauge(name: "ztagent_intercept_open_connections").set(Int64(counts.open))

@@ -93,8 +93,9 @@ public final class ZTAgent: Service, Sendable {
         if let config = loaded?.config, let tunnelText = config.tunnel, let serverName = config.servers.first?.name {
             let dialer = try RouterTunnelDialer(tls: tls, router: try HostPort.parse(tunnelText, defaultPort: 8443), serverName: serverName)
             self.routerDialer = dialer
+            let ownerCheck = try InterceptOwnerPolicy(configuration.intercept).map { InterceptOwnerCheck(policy: $0) }
             self.intercept = configuration.intercept.enabled
-                ? InterceptListeners(book: self.interceptBook, dialer: dialer, group: group, logger: logger) : nil
+                ? InterceptListeners(book: self.interceptBook, dialer: dialer, group: group, ownerCheck: ownerCheck, logger: logger) : nil
             self.reverseTunnel = ReverseTunnelClient(dialer: dialer, group: group, logger: logger)
         } else {
             self.routerDialer = nil

@@ -4,7 +4,9 @@ import TunnelRelay
 
 /// One intercepted application connection: once active, dials the router (SNI = the service's
 /// name) and joins the two; what the application sent meanwhile is held and goes first. When the
-/// router cannot be reached the application's connection is closed.
+/// router cannot be reached the application's connection is closed. With an owner check, the
+/// router is dialled only once the kernel says the connecting local user is allowed; otherwise
+/// the connection is closed and nothing it sent goes anywhere.
 final class InterceptConnectionHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
 
@@ -12,8 +14,10 @@ final class InterceptConnectionHandler: ChannelInboundHandler {
     private let dialer: RouterTunnelDialer
     private let statistics: InterceptStatistics
     private let logger: Logger
+    private let ownerCheck: InterceptOwnerCheck?
 
-    init(serverName: String, dialer: RouterTunnelDialer, statistics: InterceptStatistics, logger: Logger) {
+    init(serverName: String, dialer: RouterTunnelDialer, statistics: InterceptStatistics, ownerCheck: InterceptOwnerCheck? = nil, logger: Logger) {
+        self.ownerCheck = ownerCheck
         self.serverName = serverName
         self.dialer = dialer
         self.statistics = statistics
@@ -26,7 +30,33 @@ final class InterceptConnectionHandler: ChannelInboundHandler {
         let logger = self.logger
         let name = self.serverName
         logger.debug("intercepted connection", metadata: ["name": "\(name)", "peer": "\(channel.remoteAddress.map { "\($0)" } ?? "-")"])
-        self.dialer.connect(serverName: name, on: channel.eventLoop).flatMap { router -> EventLoopFuture<Void> in
+        let dialer = self.dialer
+        guard let ownerCheck = self.ownerCheck else {
+            Self.join(channel, dialer: dialer, name: name, statistics: statistics, logger: logger)
+            context.fireChannelActive()
+            return
+        }
+        ownerCheck.decide(for: channel).whenSuccess { decision in
+            switch decision {
+            case .admitted:
+                Self.join(channel, dialer: dialer, name: name, statistics: statistics, logger: logger)
+            case .refused(let uid):
+                statistics.ownerRefused()
+                logger.warning("intercept: connection refused, local user not allowed", metadata: ["name": "\(name)", "uid": "\(uid)"])
+                channel.close(promise: nil)
+            case .unknown(let error):
+                statistics.ownerUnknown()
+                logger.warning("intercept: connection refused, its local user is unknown", metadata: ["name": "\(name)", "error": "\(error)"])
+                channel.close(promise: nil)
+            }
+        }
+        context.fireChannelActive()
+    }
+
+    /// Dials the router for `name` and splices it to `channel` (closing `channel` on failure).
+    private static func join(_ channel: Channel, dialer: RouterTunnelDialer, name: String, statistics: InterceptStatistics, logger: Logger) {
+        guard channel.isActive else { return }
+        dialer.connect(serverName: name, on: channel.eventLoop).flatMap { router -> EventLoopFuture<Void> in
             guard channel.isActive else {
                 router.close(promise: nil)
                 return channel.eventLoop.makeSucceededVoidFuture()
@@ -47,7 +77,6 @@ final class InterceptConnectionHandler: ChannelInboundHandler {
             logger.warning("intercept: cannot reach the router for \(name)", metadata: ["error": "\(error)"])
             channel.close(promise: nil)
         }
-        context.fireChannelActive()
     }
 
     func channelInactive(context: ChannelHandlerContext) {

@@ -21,11 +21,15 @@ public final class InterceptListeners: Sendable {
     private let dialer: RouterTunnelDialer
     private let group: EventLoopGroup
     private let logger: Logger
+    private let ownerCheck: InterceptOwnerCheck?
     private let listeners = NIOLockedValueBox<[Key: Channel]>([:])
     /// Counters.
     public let statistics = InterceptStatistics()
 
-    public init(book: InterceptAddressBook, dialer: RouterTunnelDialer, group: EventLoopGroup, logger: Logger) {
+    /// - Parameter ownerCheck: when set, only the local users it allows are carried (see
+    ///   ``InterceptOwnerPolicy``); nil carries everyone's connections.
+    public init(book: InterceptAddressBook, dialer: RouterTunnelDialer, group: EventLoopGroup, ownerCheck: InterceptOwnerCheck? = nil, logger: Logger) {
+        self.ownerCheck = ownerCheck
         self.book = book
         self.dialer = dialer
         self.group = group
@@ -92,6 +96,7 @@ public final class InterceptListeners: Sendable {
         let dialer = self.dialer
         let statistics = self.statistics
         let logger = self.logger
+        let ownerCheck = self.ownerCheck
         let name = key.name
         return try await ServerBootstrap(group: self.group)
             .serverChannelOption(.backlog, value: 256)
@@ -105,7 +110,7 @@ public final class InterceptListeners: Sendable {
                 return channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandlers([
                         PendingSpliceHandler(),
-                        InterceptConnectionHandler(serverName: name, dialer: dialer, statistics: statistics, logger: logger),
+                        InterceptConnectionHandler(serverName: name, dialer: dialer, statistics: statistics, ownerCheck: ownerCheck, logger: logger),
                     ])
                 }
             }

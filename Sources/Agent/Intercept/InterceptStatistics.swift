@@ -10,6 +10,10 @@ public final class InterceptStatistics: Sendable {
         public var bytesSent = 0
         public var bytesReceived = 0
         public var listeners = 0
+        /// Connections closed unused because their local user is not allowed (owner check).
+        public var ownerRefusals = 0
+        /// Connections closed unused because the kernel could not name their local user.
+        public var ownerUnknown = 0
     }
 
     private let counts = NIOLockedValueBox(Counts())
@@ -20,6 +24,8 @@ public final class InterceptStatistics: Sendable {
     func closed() { self.counts.withLockedValue { $0.open -= 1 } }
     func routerFailed() { self.counts.withLockedValue { $0.routerFailures += 1 } }
     func finished(sent: Int, received: Int) { self.counts.withLockedValue { $0.bytesSent += sent; $0.bytesReceived += received } }
+    func ownerRefused() { self.counts.withLockedValue { $0.ownerRefusals += 1 } }
+    func ownerUnknown() { self.counts.withLockedValue { $0.ownerUnknown += 1 } }
     func listeners(_ count: Int) { self.counts.withLockedValue { $0.listeners = count } }
 
     public var current: Counts { self.counts.withLockedValue { $0 } }
