@@ -4,6 +4,7 @@ import NIOConcurrencyHelpers
 import Prometheus
 import StubResolver
 import Telemetry
+import ZTProtocol
 
 /// The agent's Prometheus metrics (names follow Prometheus conventions: `_total` counters,
 /// `_seconds` durations). Per-query figures arrive through ``QueryObserver``; the rest is
@@ -53,6 +54,15 @@ public final class AgentMetrics: QueryObserver, Sendable {
             "interceptSent": total("ztagent_intercept_bytes_total", [("direction", "to_router")]),
             "interceptReceived": total("ztagent_intercept_bytes_total", [("direction", "from_router")]),
         ]
+        // Every documented family is present from the first scrape (docs/cli.md, checked by the
+        // documentation test): the commonest answers are exported at 0 before the first query.
+        self.queryCounters.withLockedValue { counters in
+            for type in ["A", "AAAA"] {
+                for rcode in ["noerror", "nxdomain", "servfail"] {
+                    counters[type + "/" + rcode] = registry.makeCounter(name: "ztagent_answered_queries_total", labels: [("type", type), ("rcode", rcode)])
+                }
+            }
+        }
     }
 
     public func observe(type: DNSRecordType, responseCode: DNSResponseCode, cacheHit: Bool, duration: Duration) {
@@ -111,8 +121,9 @@ public final class AgentMetrics: QueryObserver, Sendable {
             self.totals["renewals"]?.update(to: statistics.renewals)
             self.totals["renewalFailures"]?.update(to: statistics.renewalFailures)
             self.totals["configUpdates"]?.update(to: statistics.configUpdates)
-            for (reason, count) in statistics.configRejections {
-                self.registry.makeGauge(name: "ztagent_config_rejections", labels: [("reason", reason)]).set(Int64(count))
+            // Every reason at 0 from the start, so the family exists before the first refusal.
+            for reason in Set(ConfigRejection.reasons).union(statistics.configRejections.keys) {
+                self.registry.makeGauge(name: "ztagent_config_rejections", labels: [("reason", reason)]).set(Int64(statistics.configRejections[reason] ?? 0))
             }
             self.registry.makeGauge(name: "ztagent_config_version").set(await manager.config.version)
             let identity = await manager.identity

@@ -21,6 +21,10 @@ public enum ConfigRejection: Error, Equatable, Sendable, CustomStringConvertible
     /// The payload's schema number is not ``AgentConfigClaims/currentSchema``.
     case unknownSchema(Int)
 
+    /// Every ``reason`` label, so counters keyed by it can be exported at 0 before any refusal.
+    /// (Keep in step with ``reason``: ConfigRejection's tests check each case's label is here.)
+    public static let reasons = ["malformed", "algorithm_not_allowed", "unknown_key", "bad_signature", "wrong_audience", "expired", "not_yet_valid", "rollback", "unknown_schema"]
+
     /// A short stable label, for counters and logs.
     public var reason: String {
         switch self {
