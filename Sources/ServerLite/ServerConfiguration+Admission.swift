@@ -2,13 +2,22 @@ import ConnectionAdmission
 import NIOCore
 
 extension ServerConfiguration {
-    /// The caps each listener applies to connections in handshake and per endpoint.
+    /// The caps the DoT and API listeners apply to connections in handshake and per endpoint.
     var admissionLimits: ConnectionAdmissionLimits {
+        self.admissionLimits(perEndpoint: self.maximumConnectionsPerEndpoint)
+    }
+
+    /// The caps the router's listeners apply (tunnels per endpoint).
+    var tunnelAdmissionLimits: ConnectionAdmissionLimits {
+        self.admissionLimits(perEndpoint: self.maximumTunnelsPerEndpoint)
+    }
+
+    private func admissionLimits(perEndpoint: Int) -> ConnectionAdmissionLimits {
         ConnectionAdmissionLimits(
             maximumUnauthenticated: self.maximumHandshakingConnections,
             reserveForNewSources: self.handshakeReserveForNewSources,
             maximumUnauthenticatedPerSource: self.maximumHandshakingPerSource,
-            maximumPerIdentity: self.maximumConnectionsPerEndpoint
+            maximumPerIdentity: perEndpoint
         )
     }
 

@@ -56,10 +56,12 @@ public struct ServerConfiguration: Codable, Sendable, Hashable {
     public var handshakeReserveForNewSources: Int
     /// Connections in handshake one source address may hold at once on each listener.
     public var maximumHandshakingPerSource: Int
-    /// Authenticated connections one endpoint (CN) may hold at once on each listener (DoT, tunnel).
+    /// DoT connections one endpoint (CN) may hold at once.
     public var maximumConnectionsPerEndpoint: Int
     /// Seconds an API connection may stay idle (between requests, or while a request is being read).
     public var apiIdleTimeoutSeconds: Int
+    /// Tunnel connections (routed, reverse control and data) one endpoint (CN) may hold at once.
+    public var maximumTunnelsPerEndpoint: Int
     /// Seconds an upstream query may take.
     public var upstreamTimeoutSeconds: Double
     /// TTL of private answers, in seconds.
@@ -122,6 +124,7 @@ public struct ServerConfiguration: Codable, Sendable, Hashable {
         self.maximumConnectionsPerEndpoint = 256
         self.apiIdleTimeoutSeconds = 30
         self.upstreamTimeoutSeconds = 2.5
+        self.maximumTunnelsPerEndpoint = 1024
         self.privateTTL = 60
         self.endpointCertificateLifetimeSeconds = 7 * 86_400
         self.configLifetimeSeconds = 30 * 86_400
@@ -164,6 +167,7 @@ public struct ServerConfiguration: Codable, Sendable, Hashable {
         self.maximumConnectionsPerEndpoint = try c.decodeIfPresent(Int.self, forKey: .maximumConnectionsPerEndpoint) ?? self.maximumConnectionsPerEndpoint
         self.apiIdleTimeoutSeconds = try c.decodeIfPresent(Int.self, forKey: .apiIdleTimeoutSeconds) ?? self.apiIdleTimeoutSeconds
         self.upstreamTimeoutSeconds = try c.decodeIfPresent(Double.self, forKey: .upstreamTimeoutSeconds) ?? self.upstreamTimeoutSeconds
+        self.maximumTunnelsPerEndpoint = try c.decodeIfPresent(Int.self, forKey: .maximumTunnelsPerEndpoint) ?? self.maximumTunnelsPerEndpoint
         self.privateTTL = try c.decodeIfPresent(UInt32.self, forKey: .privateTTL) ?? self.privateTTL
         self.endpointCertificateLifetimeSeconds = try c.decodeIfPresent(Int.self, forKey: .endpointCertificateLifetimeSeconds) ?? self.endpointCertificateLifetimeSeconds
         self.configLifetimeSeconds = try c.decodeIfPresent(Int.self, forKey: .configLifetimeSeconds) ?? self.configLifetimeSeconds
@@ -201,8 +205,8 @@ public struct ServerConfiguration: Codable, Sendable, Hashable {
             throw AdministrationError.invalid("serviceBackendAllowNetworks: '\(network)' is not a network (A.B.C.D/N, X:Y::/N or one address)")
         }
         guard self.handshakeTimeoutSeconds > 0, self.handshakeTimeoutSeconds <= 300, self.maximumHandshakingConnections >= 1, self.maximumHandshakingPerSource >= 1,
-              self.maximumConnectionsPerEndpoint >= 1, self.maximumQueriesPerConnection >= 1, self.apiIdleTimeoutSeconds >= 1 else {
-            throw AdministrationError.invalid("handshakeTimeoutSeconds (at most 300), maximumHandshakingConnections, maximumHandshakingPerSource, maximumConnectionsPerEndpoint, maximumQueriesPerConnection and apiIdleTimeoutSeconds must be positive")
+              self.maximumConnectionsPerEndpoint >= 1, self.maximumTunnelsPerEndpoint >= 1, self.maximumQueriesPerConnection >= 1, self.apiIdleTimeoutSeconds >= 1 else {
+            throw AdministrationError.invalid("handshakeTimeoutSeconds (at most 300), maximumHandshakingConnections, maximumHandshakingPerSource, maximumConnectionsPerEndpoint, maximumTunnelsPerEndpoint, maximumQueriesPerConnection and apiIdleTimeoutSeconds must be positive")
         }
         guard (0..<self.maximumHandshakingConnections).contains(self.handshakeReserveForNewSources) else {
             throw AdministrationError.invalid("handshakeReserveForNewSources must be at least 0 and less than maximumHandshakingConnections")

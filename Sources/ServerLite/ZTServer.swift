@@ -314,13 +314,13 @@ public final class ZTServer: Service, Sendable {
             eventLoopGroupProvider: .shared(self.group),
             logger: self.logger
         )
+        let apiGate = self.apiGate
+        let handshakeTimeout = self.configuration.handshakeTimeout
         let task = Task {
             defer { continuation.finish() }
             try await application.run()
         }
         self.apiTask.withLockedValue { $0 = task }
-        let apiGate = self.apiGate
-        let handshakeTimeout = self.configuration.handshakeTimeout
         for await bound in stream {
             if let bound { return bound }
         }
@@ -361,13 +361,13 @@ public final class ZTServer: Service, Sendable {
                         ByteToMessageHandler(LengthFieldBasedFrameDecoder(lengthFieldBitLength: .twoBytes)),
                         LengthFieldPrepender(lengthFieldBitLength: .twoBytes),
                         DoTConnectionHandler(resolver: resolver, registry: connections, logger: logger, maximumInFlight: maximumInFlight, idleTimeout: idle),
+        let gate = self.dotGate
+        let handshakeTimeout = self.configuration.handshakeTimeout
+        let maximumInFlight = self.configuration.maximumQueriesPerConnection
                     ])
                 }
             }
             .bind(to: address)
-        let gate = self.dotGate
-        let handshakeTimeout = self.configuration.handshakeTimeout
-        let maximumInFlight = self.configuration.maximumQueriesPerConnection
             .get()
         self.channels.withLockedValue { $0.append(channel) }
         guard let local = channel.localAddress else { throw HostPortError.invalid("\(address)") }

@@ -42,8 +42,8 @@ public final class TLSRouter: Sendable {
         self.logger = logger
         self.idleTimeout = .seconds(Int64(configuration.tunnelIdleTimeoutSeconds))
         self.maximumConnections = configuration.maximumTunnels
-        self.tunnelGate = .server(listener: "tunnel", limits: configuration.admissionLimits, logger: logger)
-        self.passthroughGate = .server(listener: "passthrough", limits: configuration.admissionLimits, logger: logger)
+        self.tunnelGate = .server(listener: "tunnel", limits: configuration.tunnelAdmissionLimits, logger: logger)
+        self.passthroughGate = .server(listener: "passthrough", limits: configuration.tunnelAdmissionLimits, logger: logger)
         self.handshakeTimeout = configuration.handshakeTimeout
         self.hub = ReverseTunnelHub(logger: logger)
         self.admission = RouteAdmission(
@@ -84,9 +84,9 @@ public final class TLSRouter: Sendable {
         let idle = self.idleTimeout
         let logger = self.logger
         let statistics = self.statistics
-        return try await self.bind(address, listener: "tunnel") { channel in
         let gate = self.tunnelGate
         let handshakeTimeout = self.handshakeTimeout
+        return try await self.bind(address, listener: "tunnel") { channel in
             try channel.pipeline.syncOperations.addHandlers([
                 ClientHelloSniffer { refusal in
                     statistics.refused(RouteRefusal.badHello.rawValue)
@@ -97,12 +97,12 @@ public final class TLSRouter: Sendable {
                 // handshake); EKU and registry status are checked right after, before a byte
                 // is routed.
                 NIOSSLServerHandler(context: context),
-                IdleStateHandler(allTimeout: idle),
                 // Accept to end of handshake within the timeout; caps per address while in
                 // handshake, per CN after.
                 HandshakeDeadlineHandler(gate: gate, timeout: handshakeTimeout, completion: .tlsHandshake) { context in
                     PeerCertificate.commonName(context)
                 },
+                IdleStateHandler(allTimeout: idle),
                 PendingSpliceHandler(),
                 TunnelAdmissionHandler(admission: admission, hub: hub),
             ])
@@ -114,17 +114,17 @@ public final class TLSRouter: Sendable {
         let idle = self.idleTimeout
         let logger = self.logger
         let statistics = self.statistics
-        return try await self.bind(address, listener: "passthrough") { channel in
         let gate = self.passthroughGate
         let handshakeTimeout = self.handshakeTimeout
+        return try await self.bind(address, listener: "passthrough") { channel in
             try channel.pipeline.syncOperations.addHandlers([
                 ClientHelloSniffer { refusal in
                     statistics.refused(RouteRefusal.badHello.rawValue)
                     logger.notice("passthrough connection refused: \(refusal)", metadata: ["peer": "\(channel.remoteAddress.map { "\($0)" } ?? "-")"])
                 },
-                IdleStateHandler(allTimeout: idle),
                 // Accept to a complete ClientHello within the timeout, caps per address until then.
                 HandshakeDeadlineHandler(gate: gate, timeout: handshakeTimeout, completion: .userEvent { $0 is ClientHelloSeen }),
+                IdleStateHandler(allTimeout: idle),
                 PendingSpliceHandler(),
                 PassthroughAdmissionHandler(admission: admission),
             ])
