@@ -78,8 +78,8 @@ struct AnchorBugTests {
 
         // Worse: the state directory was lost too; our file recorded the original servers.
         try manager.apply(try HostFixtures.request())
-        try host.removeFile("/var/lib/ztagent/dns-state.json")
-        try host.removeFile("/var/lib/ztagent/dns-resolv.conf.orig")
+        try host.removeFile("/var/lib/ztagent-root/dns-state.json")
+        try host.removeFile("/var/lib/ztagent-root/dns-resolv.conf.orig")
         try manager.revert()
         let rebuilt = ResolvConfFile(text: host.text("/etc/resolv.conf") ?? "")
         #expect(rebuilt.nameservers == ["10.0.0.2", "10.0.0.3"])
@@ -91,9 +91,9 @@ struct AnchorBugTests {
         let host = HostFixtures.host()
         let manager = HostDNSManager(environment: host)
         try manager.apply(try HostFixtures.request())
-        try host.removeFile("/var/lib/ztagent/dns-state.json")
+        try host.removeFile("/var/lib/ztagent-root/dns-state.json")
         try manager.apply(try HostFixtures.request())
-        let backup = ResolvConfFile(text: host.text("/var/lib/ztagent/dns-resolv.conf.orig") ?? "")
+        let backup = ResolvConfFile(text: host.text("/var/lib/ztagent-root/dns-resolv.conf.orig") ?? "")
         #expect(!backup.isOurs)
         #expect(backup.nameservers == ["10.0.0.2", "10.0.0.3"])
     }

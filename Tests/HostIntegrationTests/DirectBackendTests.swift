@@ -21,8 +21,8 @@ struct DirectBackendTests {
         #expect(host.node("/etc/resolv.conf") == .file(Array(written.utf8), mode: 0o640))
         try manager.revert()
         #expect(host.node("/etc/resolv.conf") == .file(Array(self.original.utf8), mode: 0o640))
-        #expect(host.node("/var/lib/ztagent/dns-state.json") == nil)
-        #expect(host.node("/var/lib/ztagent/dns-resolv.conf.orig") == nil)
+        #expect(host.node("/var/lib/ztagent-root/dns-state.json") == nil)
+        #expect(host.node("/var/lib/ztagent-root/dns-resolv.conf.orig") == nil)
     }
 
     @Test("apply twice, revert once: the original (the backup was not overwritten)")
@@ -31,7 +31,7 @@ struct DirectBackendTests {
         let manager = HostDNSManager(environment: host)
         try manager.apply(try HostFixtures.request())
         try manager.apply(try HostFixtures.request())
-        #expect(host.text("/var/lib/ztagent/dns-resolv.conf.orig") == self.original)
+        #expect(host.text("/var/lib/ztagent-root/dns-resolv.conf.orig") == self.original)
         try manager.revert()
         #expect(host.text("/etc/resolv.conf") == self.original)
     }
@@ -54,7 +54,7 @@ struct DirectBackendTests {
         #expect(throws: HostDNSError.simulatedCrash(point)) { try manager.apply(try HostFixtures.request()) }
         try manager.apply(try HostFixtures.request())
         #expect(ResolvConfFile(text: host.text("/etc/resolv.conf") ?? "").isOurs)
-        #expect(host.text("/var/lib/ztagent/dns-resolv.conf.orig") == self.original)
+        #expect(host.text("/var/lib/ztagent-root/dns-resolv.conf.orig") == self.original)
         try manager.revert()
         #expect(host.text("/etc/resolv.conf") == self.original)
     }
@@ -78,7 +78,7 @@ struct DirectBackendTests {
         #expect(throws: HostDNSError.self) { try manager.revert() }
         try manager.revert()
         #expect(host.text("/etc/resolv.conf") == self.original)
-        #expect(host.node("/var/lib/ztagent/dns-state.json") == nil)
+        #expect(host.node("/var/lib/ztagent-root/dns-state.json") == nil)
     }
 
     @Test("a failed write of resolv.conf leaves the old file intact and revert still works")
@@ -111,7 +111,7 @@ struct DirectBackendTests {
         let host = HostFixtures.host()
         let manager = HostDNSManager(environment: host)
         try manager.apply(try HostFixtures.request())
-        host.setFile("/var/lib/ztagent/dns-state.json", "{ truncated")
+        host.setFile("/var/lib/ztagent-root/dns-state.json", "{ truncated")
         let before = host.snapshot
         #expect(throws: HostDNSError.self) { try manager.apply(try HostFixtures.request()) }
         #expect(host.snapshot == before)

@@ -24,7 +24,7 @@ struct OtherBackendTests {
         #expect(host.commands.last?.2 == "nameserver 127.0.0.1\n")
         try manager.revert()
         #expect(host.commandLines.last == "/sbin/resolvconf -d lo.ztagent -f")
-        #expect(host.node("/var/lib/ztagent/dns-state.json") == nil)
+        #expect(host.node("/var/lib/ztagent-root/dns-state.json") == nil)
     }
 
     @Test("resolvconf: a failing resolvconf is reported")

@@ -9,9 +9,12 @@ struct DNSRevertCommand: ParsableCommand {
 
     @OptionGroup var host: DNSHostOptions
 
+    @Option(help: "systemd-resolved: the link `dns apply --link` was given (a record naming any other link is refused).")
+    var link: String = "zt0"
+
     func run() throws {
         do {
-            let notes = try self.host.manager().revert()
+            let notes = try self.host.manager(link: self.link).revert()
             print("dns: reverted: " + notes.joined(separator: "; "))
         } catch let error as HostDNSError {
             printDNSError("ztagent dns revert: \(error)")

@@ -10,11 +10,14 @@ struct DNSStatusCommand: ParsableCommand {
 
     @OptionGroup var host: DNSHostOptions
 
+    @Option(help: "systemd-resolved: the link `dns apply --link` was given (a record naming any other link is refused).")
+    var link: String = "zt0"
+
     @Flag(help: "JSON output.")
     var json = false
 
     func run() throws {
-        let manager = self.host.manager()
+        let manager = self.host.manager(link: self.link)
         let report = manager.status()
         if self.json {
             let encoder = JSONEncoder()

@@ -29,15 +29,14 @@ public struct DirectResolvConfBackend: ResolverBackend {
         if currentIsOurs, let recorded = existing?.direct {
             // Ours, from an earlier apply: the recorded original stays (never back up our own file).
             original = recorded.original
-            kept = (try environment.readFile(recorded.backupPath)).map(ResolvConfFile.init(bytes:)) ?? (currentFile ?? ResolvConfFile(text: ""))
+            kept = (try context.store.readBackup()).map(ResolvConfFile.init(bytes:)) ?? (currentFile ?? ResolvConfFile(text: ""))
             if original.kind == "symlink" { kept = currentFile ?? kept }
         } else if currentIsOurs, let ours = currentFile {
             // Ours but the state is gone: rebuild a working original from what our header recorded.
             let rebuilt = Array(ours.reconstructedOriginal().utf8)
-            try environment.createDirectory(context.store.directory, mode: 0o700)
-            try environment.writeFile(context.store.backupPath, bytes: rebuilt, mode: 0o644)
-            original = .init(kind: "reconstructed", symlinkTarget: nil, sha256: DNSStateStore.sha256(rebuilt), mode: status?.mode ?? 0o644,
-                             uid: status?.uid ?? 0, gid: status?.gid ?? 0, nameservers: ours.recordedOriginalNameservers)
+            try context.store.writeBackup(rebuilt)
+            original = .init(kind: "reconstructed", symlinkTarget: nil, sha256: DNSStateStore.sha256(rebuilt), mode: Self.restorableMode(status?.mode),
+                             uid: status?.uid ?? 0, gid: status?.gid ?? 0, nameservers: ours.recordedOriginalNameservers.filter(StubAddress.isNameserverAddress))
             kept = ours
         } else {
             // Foreign content: the first apply, or another program replaced our file since (then its
@@ -50,9 +49,8 @@ public struct DirectResolvConfBackend: ResolverBackend {
                                  uid: status?.uid ?? 0, gid: status?.gid ?? 0, nameservers: upstreams)
             case .regular?:
                 let bytes = current ?? []
-                try environment.createDirectory(context.store.directory, mode: 0o700)
-                try environment.writeFile(context.store.backupPath, bytes: bytes, mode: 0o644)
-                original = .init(kind: "regular", symlinkTarget: nil, sha256: DNSStateStore.sha256(bytes), mode: status?.mode ?? 0o644,
+                try context.store.writeBackup(bytes)
+                original = .init(kind: "regular", symlinkTarget: nil, sha256: DNSStateStore.sha256(bytes), mode: Self.restorableMode(status?.mode),
                                  uid: status?.uid ?? 0, gid: status?.gid ?? 0, nameservers: upstreams)
             default:
                 original = .init(kind: "missing", symlinkTarget: nil, sha256: nil, mode: 0o644, uid: 0, gid: 0, nameservers: [])
@@ -101,7 +99,7 @@ public struct DirectResolvConfBackend: ResolverBackend {
                 try environment.removeFile(self.path)
                 notes.append("removed \(self.path) (there was none before)")
             default:
-                guard let backup = try environment.readFile(direct.backupPath) else {
+                guard let backup = try context.store.readBackup() else {
                     throw HostDNSError.inconsistentState("the backup \(direct.backupPath) is missing; \(self.path) left as is")
                 }
                 guard DNSStateStore.sha256(backup) == direct.original.sha256 else {
@@ -118,6 +116,12 @@ public struct DirectResolvConfBackend: ResolverBackend {
         }
         try context.store.clear()
         return notes
+    }
+
+    /// The mode revert may give the file back: never setuid, setgid, sticky or other-writable
+    /// (the record refuses those, so one is never recorded).
+    static func restorableMode(_ mode: UInt32?) -> UInt32 {
+        (mode ?? 0o644) & 0o775
     }
 
     public func isApplied(_ state: DNSIntegrationState, context: BackendContext) -> Bool {

@@ -15,6 +15,9 @@ public enum HostDNSError: Error, CustomStringConvertible, Sendable, Equatable {
     case inconsistentState(String)
     /// A simulated crash (tests only).
     case simulatedCrash(String)
+    /// The integration record (or its directory) cannot be trusted: `field` names the file or field
+    /// that was refused and why. Nothing was run and nothing was written.
+    case untrustedRecord(field: String, reason: String)
 
     public var description: String {
         switch self {
@@ -25,6 +28,7 @@ public enum HostDNSError: Error, CustomStringConvertible, Sendable, Equatable {
         case .operatorActionRequired(let advice): return advice
         case .inconsistentState(let why): return "DNS state: \(why)"
         case .simulatedCrash(let point): return "simulated crash at \(point)"
+        case .untrustedRecord(let field, let reason): return "DNS record refused: \(field): \(reason); nothing was run or written"
         }
     }
 }

@@ -9,15 +9,30 @@ import Glibc
 /// interrupted one (never taking a second backup of our own file), and a revert undoes exactly it.
 public struct HostDNSManager: Sendable {
     public let environment: any HostEnvironment
-    public let store: DNSStateStore
+    /// Root's integration record (never in the agent's own state directory).
+    public private(set) var store: DNSStateStore
+    /// The agent's state directory (where records of earlier versions lived; such a record is
+    /// ignored: the agent can write it).
+    public let agentStateDirectory: String
     /// Re-assertions allowed per ``reassertWindow`` before the agent stops and warns (no edit war).
     public var reassertLimit = 3
     public var reassertWindow: Double = 600
 
-    /// Creates a manager over `environment` with its state in `stateDirectory`.
-    public init(environment: any HostEnvironment, stateDirectory: String = "/var/lib/ztagent") {
+    /// Creates a manager over `environment`. The record lives in `recordDirectory` (root's, see
+    /// ``DNSStateStore``); `stateDirectory` is the agent's own, which never holds it. `linkNames`
+    /// are the systemd-resolved links a record may name (an apply adds the one it is asked for).
+    public init(environment: any HostEnvironment, stateDirectory: String = "/var/lib/ztagent",
+                recordDirectory: String = DNSStateStore.rootDirectory, linkNames: Set<String> = ["zt0"]) {
         self.environment = environment
-        self.store = DNSStateStore(environment: environment, directory: stateDirectory)
+        self.agentStateDirectory = stateDirectory
+        self.store = DNSStateStore(environment: environment, directory: recordDirectory, linkNames: linkNames)
+    }
+
+    /// A record where earlier versions kept it, in the agent-writable state directory: never read.
+    var ignoredLegacyRecord: String? {
+        let legacy = "\(self.agentStateDirectory)/dns-state.json"
+        guard legacy != self.store.statePath, self.environment.status(legacy) != nil else { return nil }
+        return legacy
     }
 
     /// The backend for `mode`.
@@ -58,6 +73,12 @@ public struct HostDNSManager: Sendable {
     /// the interrupted change with the original backup untouched.
     @discardableResult
     public func apply(_ request: DNSApplyRequest, mode: ResolverMode? = nil) throws -> ApplyOutcome {
+        var manager = self
+        manager.store.linkNames.insert(request.linkName)
+        return try manager.applyAllowingRequestedLink(request, mode: mode)
+    }
+
+    func applyAllowingRequestedLink(_ request: DNSApplyRequest, mode: ResolverMode?) throws -> ApplyOutcome {
         let context = self.context()
         if let existing = try self.store.load() {
             let sameMode = mode == nil || mode == existing.mode
@@ -105,11 +126,15 @@ public struct HostDNSManager: Sendable {
             let file = ResolvConfFile(bytes: bytes)
             if file.isOurs {
                 let mode = self.environment.status(path)?.mode ?? 0o644
-                try self.environment.writeFile(path, bytes: Array(file.reconstructedOriginal().utf8), mode: mode)
-                return ["no state file, but \(path) was ours: rebuilt it from the nameservers it recorded"]
+                try self.environment.writeFile(path, bytes: Array(file.reconstructedOriginal().utf8), mode: mode & 0o755)
+                return ["no state file, but \(path) was ours: rebuilt it from the nameservers it recorded"] + self.legacyNotes
             }
         }
-        return ["nothing applied"]
+        return ["nothing applied"] + self.legacyNotes
+    }
+
+    var legacyNotes: [String] {
+        self.ignoredLegacyRecord.map { ["ignored \($0): the agent can write there, so root never reads it (remove it once /etc/resolv.conf is checked)"] } ?? []
     }
 
     /// The integration's status.

@@ -81,9 +81,14 @@ public protocol HostEnvironment: Sendable {
     /// A named point in a multi-step change where a test may simulate a crash. Real hosts ignore it
     /// unless `ZTAGENT_FAULT_INJECT` names the point (fault-injection tests SIGKILL there).
     func crashPoint(_ name: String) throws
+    /// The effective user id this process acts as (0: root, whose record must be root's own).
+    var effectiveUserID: UInt32 { get }
 }
 
 extension HostEnvironment {
+    /// The process's effective user id.
+    public var effectiveUserID: UInt32 { geteuid() }
+
     /// Finds the first executable among `candidates`.
     public func firstExecutable(_ candidates: [String]) -> String? {
         candidates.first { self.isExecutable($0) }

@@ -153,10 +153,14 @@ public struct LocalHostEnvironment: HostEnvironment {
 
     public func createDirectory(_ path: String, mode: UInt32) throws {
         var built = ""
-        for part in path.split(separator: "/") {
+        let parts = path.split(separator: "/")
+        for (position, part) in parts.enumerated() {
             built += "/" + part
-            if mkdir(self.mapped(built), mode_t(mode)) != 0 && errno != EEXIST {
-                throw HostDNSError.io(path: built, reason: "mkdir: \(String(cString: strerror(errno)))")
+            if mkdir(self.mapped(built), mode_t(mode)) != 0 {
+                guard errno == EEXIST else { throw HostDNSError.io(path: built, reason: "mkdir: \(String(cString: strerror(errno)))") }
+            } else if position == parts.count - 1 {
+                // The mode asked for, not the umask's (the unit's UMask=0077 would hide it from the agent).
+                _ = chmod(self.mapped(built), mode_t(mode))
             }
         }
     }

@@ -11,8 +11,12 @@ public struct ResolvConfFile: Sendable, Hashable {
 
     /// Parses text (any line ends).
     public init(text: String) {
-        self.lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { line in
-            line.hasSuffix("\r") ? String(line.dropLast()) : String(line)
+        // By scalar: in Swift "\r\n" is one Character, so splitting Characters on "\n" would keep a
+        // CRLF file as a single line.
+        self.lines = text.unicodeScalars.split(separator: "\n", omittingEmptySubsequences: false).map { line in
+            var scalars = String.UnicodeScalarView(line)
+            if scalars.last == "\r" { scalars.removeLast() }
+            return String(scalars)
         }
     }
 
@@ -69,7 +73,7 @@ public struct ResolvConfFile: Sendable, Hashable {
     /// loop back (127.0.0.53 is systemd-resolved's stub, which reads this very file).
     public static func usableUpstreams(_ nameservers: [String], stub: StubAddress) -> [String] {
         nameservers.filter { address in
-            address != stub.ip && address != "127.0.0.53" && address != "127.0.0.54"
+            address != stub.ip && address != "127.0.0.53" && address != "127.0.0.54" && StubAddress.isNameserverAddress(address)
         }
     }
 

@@ -59,11 +59,12 @@ public struct ResolvedDropInBackend: ResolverBackend {
         var notes: [String] = []
         if let dropIn = state.dropIn {
             if let previous = dropIn.previousContents, let data = Data(base64Encoded: previous) {
-                try environment.writeFile(dropIn.path, bytes: Array(data), mode: dropIn.previousMode ?? 0o644)
-                notes.append("restored the previous \(dropIn.path)")
-            } else if environment.status(dropIn.path) != nil {
-                try environment.removeFile(dropIn.path)
-                notes.append("removed \(dropIn.path)")
+                // The fixed path, never the record's (the record was checked to name it).
+                try environment.writeFile(Self.path, bytes: Array(data), mode: dropIn.previousMode ?? 0o644)
+                notes.append("restored the previous \(Self.path)")
+            } else if environment.status(Self.path) != nil {
+                try environment.removeFile(Self.path)
+                notes.append("removed \(Self.path)")
             }
             try Self.restartResolved(environment)
             notes.append("restarted systemd-resolved")

@@ -54,6 +54,18 @@ public struct StubAddress: Codable, Sendable, Hashable, CustomStringConvertible 
         return nil
     }
 
+    /// True for an address resolv.conf may list: an IP literal, IPv6 optionally with a `%zone`
+    /// (an interface name or index).
+    public static func isNameserverAddress(_ text: String) -> Bool {
+        let parts = text.split(separator: "%", maxSplits: 1, omittingEmptySubsequences: false)
+        guard let address = parts.first, Self.bytes(of: String(address)) != nil else { return false }
+        guard parts.count == 2 else { return true }
+        let zone = parts[1]
+        return address.contains(":") && !zone.isEmpty && zone.utf8.count <= 15 && zone.utf8.allSatisfy { byte in
+            (byte >= 97 && byte <= 122) || (byte >= 65 && byte <= 90) || (byte >= 48 && byte <= 57) || byte == 45 || byte == 95 || byte == 46
+        }
+    }
+
     public var description: String {
         self.ip.contains(":") ? "[\(self.ip)]:\(self.port)" : "\(self.ip):\(self.port)"
     }

@@ -13,6 +13,11 @@ final class InMemoryHost: HostEnvironment, @unchecked Sendable {
     private var nodes: [String: Node] = ["/": .directory]
     private var executables: Set<String> = []
     private var processes: Set<String> = []
+    /// Owners (uid) and permission bits other than the default (root, 0755 for directories).
+    private var owners: [String: UInt32] = [:]
+    private var directoryModes: [String: UInt32] = [:]
+    /// The user the code under test acts as (0: root, as `dns apply` runs under systemd).
+    var effectiveUserID: UInt32 = 0
     /// Commands run, with their standard input.
     private(set) var commands: [(String, [String], String?)] = []
     /// Answers a command; default: exit 0, empty output.
@@ -34,6 +39,19 @@ final class InMemoryHost: HostEnvironment, @unchecked Sendable {
 
     func setSymlink(_ path: String, to target: String) {
         self.lock.withLock { self.nodes[path] = .symlink(target) }
+    }
+
+    /// Gives `path` to `uid` (a file the agent, not root, wrote).
+    func setOwner(_ path: String, uid: UInt32) {
+        self.lock.withLock { self.owners[path] = uid }
+    }
+
+    func setDirectory(_ path: String, mode: UInt32 = 0o755, uid: UInt32 = 0) {
+        self.lock.withLock {
+            self.nodes[path] = .directory
+            self.directoryModes[path] = mode
+            self.owners[path] = uid
+        }
     }
 
     func addExecutable(_ path: String) {
@@ -77,10 +95,11 @@ final class InMemoryHost: HostEnvironment, @unchecked Sendable {
 
     func status(_ path: String) -> HostFileStatus? {
         self.lock.withLock {
+            let uid = self.owners[path] ?? 0
             switch self.nodes[path] {
-            case .file(_, let mode)?: return HostFileStatus(kind: .regular, mode: mode)
-            case .symlink(let target)?: return HostFileStatus(kind: .symlink, mode: 0o777, symlinkTarget: target)
-            case .directory?: return HostFileStatus(kind: .directory, mode: 0o755)
+            case .file(_, let mode)?: return HostFileStatus(kind: .regular, mode: mode, uid: uid)
+            case .symlink(let target)?: return HostFileStatus(kind: .symlink, mode: 0o777, uid: uid, symlinkTarget: target)
+            case .directory?: return HostFileStatus(kind: .directory, mode: self.directoryModes[path] ?? 0o755, uid: uid)
             case nil: return nil
             }
         }

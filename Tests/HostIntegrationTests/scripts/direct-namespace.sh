@@ -33,41 +33,41 @@ same "the bind mount is not in place"
 # 1. SIGKILL at every step of an apply, apply again, revert: byte-identical, one backup.
 for point in dns-apply:after-backup dns-apply:after-state dns-apply:after-write; do
   set +e
-  ZTAGENT_FAULT_INJECT="$point" "$Z" dns apply --mode direct --state-dir "$STATE" >/dev/null 2>&1
+  ZTAGENT_FAULT_INJECT="$point" "$Z" dns apply --mode direct --state-dir "$STATE" --record-dir "$STATE" >/dev/null 2>&1
   status=$?
   set -e
   [ "$status" -eq 137 ] || fail "$point: the apply was not killed (exit $status)"
-  "$Z" dns apply --mode direct --state-dir "$STATE" >/dev/null
+  "$Z" dns apply --mode direct --state-dir "$STATE" --record-dir "$STATE" >/dev/null
   ours "$point"
   grep -q '^search corp.example lab.example$' /etc/resolv.conf || fail "$point: search line lost"
   grep -q '^options edns0 trust-ad timeout:2$' /etc/resolv.conf || fail "$point: options line lost"
   cmp -s "$STATE/dns-resolv.conf.orig" "$W/original" || fail "$point: the backup is not the original"
-  "$Z" dns revert --state-dir "$STATE" >/dev/null
+  "$Z" dns revert --state-dir "$STATE" --record-dir "$STATE" >/dev/null
   same "$point: revert after SIGKILL is not byte-identical"
   echo "ok: SIGKILL at $point, apply again, revert: byte-identical"
 done
 
 # 2. SIGKILL after the write, then revert straight away (the crash cleanup ExecStopPost runs).
 set +e
-ZTAGENT_FAULT_INJECT=dns-apply:after-write "$Z" dns apply --mode direct --state-dir "$STATE" >/dev/null 2>&1
+ZTAGENT_FAULT_INJECT=dns-apply:after-write "$Z" dns apply --mode direct --state-dir "$STATE" --record-dir "$STATE" >/dev/null 2>&1
 set -e
 ours "after-write crash"
-"$Z" dns revert --state-dir "$STATE" >/dev/null
+"$Z" dns revert --state-dir "$STATE" --record-dir "$STATE" >/dev/null
 same "revert right after a SIGKILL is not byte-identical"
 echo "ok: SIGKILL after the write, revert: byte-identical"
 
 # 3. Apply twice, revert once.
-"$Z" dns apply --mode direct --state-dir "$STATE" >/dev/null
-"$Z" dns apply --mode direct --state-dir "$STATE" | grep -q 'nothing changed' || fail "second apply was not a no-op"
+"$Z" dns apply --mode direct --state-dir "$STATE" --record-dir "$STATE" >/dev/null
+"$Z" dns apply --mode direct --state-dir "$STATE" --record-dir "$STATE" | grep -q 'nothing changed' || fail "second apply was not a no-op"
 cmp -s "$STATE/dns-resolv.conf.orig" "$W/original" || fail "the second apply touched the backup"
-"$Z" dns status --state-dir "$STATE" --json | grep -q '"intact" : true' || fail "status does not report intact"
-"$Z" dns revert --state-dir "$STATE" >/dev/null
+"$Z" dns status --state-dir "$STATE" --record-dir "$STATE" --json | grep -q '"intact" : true' || fail "status does not report intact"
+"$Z" dns revert --state-dir "$STATE" --record-dir "$STATE" >/dev/null
 same "apply twice, revert once is not the original"
 echo "ok: apply twice, revert once: byte-identical"
 
 # 4. Revert with nothing applied changes nothing; a refused apply writes nothing.
-"$Z" dns revert --state-dir "$STATE" | grep -q 'nothing applied' || fail "revert with nothing applied"
-if "$Z" dns apply --mode direct --stub 127.0.0.1:5353 --state-dir "$STATE" >/dev/null 2>&1; then fail "a port in direct mode was accepted"; fi
+"$Z" dns revert --state-dir "$STATE" --record-dir "$STATE" | grep -q 'nothing applied' || fail "revert with nothing applied"
+if "$Z" dns apply --mode direct --stub 127.0.0.1:5353 --state-dir "$STATE" --record-dir "$STATE" >/dev/null 2>&1; then fail "a port in direct mode was accepted"; fi
 same "a refused apply changed the file"
 [ ! -e "$STATE/dns-state.json" ] || fail "a refused apply wrote state"
 echo "ok: refused apply and empty revert change nothing"

@@ -80,8 +80,8 @@ sleep 0.3
 "$RESOLVECTL" query public.example.org | grep -q 198.51.100.7 || fail "resolved does not work before apply"
 
 # 1. Split DNS, mode detected (resolv.conf -> 127.0.0.53 and resolved on the bus).
-"$Z" dns status --state-dir "$STATE" | grep -q 'detected mode: systemd-resolved' || fail "detection did not pick systemd-resolved: $("$Z" dns status --state-dir "$STATE")"
-"$Z" dns apply --stub 127.0.0.1:5353 --domain corp.example --state-dir "$STATE" || fail "apply failed"
+"$Z" dns status --state-dir "$STATE" --record-dir "$STATE" | grep -q 'detected mode: systemd-resolved' || fail "detection did not pick systemd-resolved: $("$Z" dns status --state-dir "$STATE" --record-dir "$STATE")"
+"$Z" dns apply --stub 127.0.0.1:5353 --domain corp.example --state-dir "$STATE" --record-dir "$STATE" || fail "apply failed"
 "$RESOLVECTL" domain zt0 | grep -q '~corp.example' || fail "routing domain not set: $("$RESOLVECTL" domain zt0)"
 "$RESOLVECTL" dns zt0 | grep -q '127.0.0.1:5353' || fail "link DNS not set: $("$RESOLVECTL" dns zt0)"
 "$RESOLVECTL" query db.corp.example | grep -q 10.77.0.5 || fail "resolvectl query db.corp.example"
@@ -93,7 +93,7 @@ echo "ok: getent ahostsv4 of the private name"
 [ "$(dig +short +time=2 +tries=1 @127.0.0.53 public.example.org A)" = "198.51.100.7" ] || fail "public name not answered by the host's upstream"
 grep -q 'query\[A\] public.example.org' "$W/stub.log" && fail "split DNS: a public name reached the stub"
 echo "ok: split DNS: the public name went to the host's upstream, not to the stub"
-"$Z" dns status --state-dir "$STATE" --json | grep -q '"intact" : true' || fail "status does not report intact"
+"$Z" dns status --state-dir "$STATE" --record-dir "$STATE" --json | grep -q '"intact" : true' || fail "status does not report intact"
 
 # 2. resolved restarts: it keeps bus-set link settings across a restart (it saves them under
 #    /run/systemd/resolve/netif/), so they must still be in force. Then someone drops them
@@ -101,26 +101,26 @@ echo "ok: split DNS: the public name went to the host's upstream, not to the stu
 kill "$RESOLVED_PID"; wait "$RESOLVED_PID" 2>/dev/null || true
 start_resolved
 sleep 0.2
-"$Z" dns status --state-dir "$STATE" --json | grep -q '"intact" : true' || fail "settings lost across a resolved restart"
+"$Z" dns status --state-dir "$STATE" --record-dir "$STATE" --json | grep -q '"intact" : true' || fail "settings lost across a resolved restart"
 [ "$(dig +short +time=2 +tries=1 @127.0.0.53 db.corp.example A)" = "10.77.0.5" ] || fail "private name after resolved restart"
 echo "ok: resolved restarted: link settings kept, private name answered"
 "$RESOLVECTL" revert zt0
-"$Z" dns status --state-dir "$STATE" --json | grep -q '"intact" : false' || fail "status missed the dropped link settings"
-"$Z" dns apply --stub 127.0.0.1:5353 --domain corp.example --state-dir "$STATE" >/dev/null || fail "re-apply"
+"$Z" dns status --state-dir "$STATE" --record-dir "$STATE" --json | grep -q '"intact" : false' || fail "status missed the dropped link settings"
+"$Z" dns apply --stub 127.0.0.1:5353 --domain corp.example --state-dir "$STATE" --record-dir "$STATE" >/dev/null || fail "re-apply"
 [ "$(dig +short +time=2 +tries=1 @127.0.0.53 db.corp.example A)" = "10.77.0.5" ] || fail "private name after re-apply"
 echo "ok: dropped link settings detected and re-asserted"
 
 # 3. Revert: the link is gone and resolved's link state is as before.
-"$Z" dns revert --state-dir "$STATE" >/dev/null || fail "revert failed"
+"$Z" dns revert --state-dir "$STATE" --record-dir "$STATE" >/dev/null || fail "revert failed"
 after="$(links_state)"
 [ "$before" = "$after" ] || { echo "before:"; echo "$before"; echo "after:"; echo "$after"; fail "resolved's link state differs after revert"; }
 echo "ok: revert: resolved's link state as before"
 
 # 4. Everything (~.): the public name goes to the stub.
-"$Z" dns apply --stub 127.0.0.1:5353 --state-dir "$STATE" >/dev/null || fail "apply ~. failed"
+"$Z" dns apply --stub 127.0.0.1:5353 --state-dir "$STATE" --record-dir "$STATE" >/dev/null || fail "apply ~. failed"
 "$RESOLVECTL" domain zt0 | grep -q '~\.' || fail "~. not set"
 [ "$(dig +short +time=2 +tries=1 @127.0.0.53 public.example.org A)" = "203.0.113.99" ] || fail "~.: public name did not go to the stub"
-"$Z" dns revert --state-dir "$STATE" >/dev/null
+"$Z" dns revert --state-dir "$STATE" --record-dir "$STATE" >/dev/null
 [ "$before" = "$(links_state)" ] || fail "link state differs after the second revert"
 echo "ok: ~. sends every name to the stub; revert restores"
 
@@ -130,9 +130,9 @@ ip addr add 198.51.100.3/32 dev corp0
 ip link set corp0p up; ip link set corp0 up
 "$RESOLVECTL" dns corp0 127.0.0.1:5354; "$RESOLVECTL" domain corp0 old.example
 owned_before="$("$RESOLVECTL" dns corp0; "$RESOLVECTL" domain corp0)"
-"$Z" dns apply --stub 127.0.0.1:5353 --domain corp.example --link corp0 --no-create-link --state-dir "$STATE" >/dev/null || fail "apply on an existing link"
+"$Z" dns apply --stub 127.0.0.1:5353 --domain corp.example --link corp0 --no-create-link --state-dir "$STATE" --record-dir "$STATE" >/dev/null || fail "apply on an existing link"
 "$RESOLVECTL" domain corp0 | grep -q '~corp.example' || fail "existing link: domain not set"
-"$Z" dns revert --state-dir "$STATE" >/dev/null
+"$Z" dns revert --link corp0 --state-dir "$STATE" --record-dir "$STATE" >/dev/null || fail "revert of the existing link"
 [ "$owned_before" = "$("$RESOLVECTL" dns corp0; "$RESOLVECTL" domain corp0)" ] || fail "existing link: settings not restored"
 ip link show corp0 >/dev/null 2>&1 || fail "existing link was deleted"
 echo "ok: an existing link gets its own settings back"
