@@ -7,7 +7,8 @@
 # --root DIR installs into a scratch tree (tests, image builds): the user is appended to
 # DIR/etc/passwd and DIR/etc/group when they exist, nothing is started, and DNS is applied to
 # DIR/etc/resolv.conf in direct mode only when that file exists. Everything created is recorded in
-# /var/lib/ztagent/install-manifest so that uninstall.sh removes exactly that. Idempotent.
+# /var/lib/ztagent-root/install-manifest (root's directory: the agent cannot edit what uninstall.sh
+# removes) so that uninstall.sh removes exactly that. Idempotent.
 set -euo pipefail
 
 ROOT=/
@@ -42,7 +43,9 @@ fi
 [ -n "$BINARY" ] && [ -x "$BINARY" ] || die "no ztagent binary: build it (swift build -c release) or pass --binary PATH"
 
 STATE="$P/var/lib/ztagent"
-MANIFEST="$STATE/install-manifest"
+# Root's own directory: the DNS record, the resolv.conf backup and this manifest. Never the agent's.
+ROOTDIR="$P/var/lib/ztagent-root"
+MANIFEST="$ROOTDIR/install-manifest"
 record() { grep -qxF "$1" "$MANIFEST" 2>/dev/null || echo "$1" >> "$MANIFEST"; }
 
 # Directories: create missing ones (parents first) and record each one created.
@@ -58,8 +61,11 @@ make_dir() { # host-path mode
   for part in "${created[@]+"${created[@]}"}"; do PENDING_DIRS+=("$part"); done
 }
 PENDING_DIRS=()
-make_dir /var/lib/ztagent 0700
+make_dir /var/lib/ztagent-root 0755
+[ "$(id -u)" -eq 0 ] && chown 0:0 "$ROOTDIR"
+[ -L "$MANIFEST" ] && die "$MANIFEST is a symbolic link: refusing"
 touch "$MANIFEST"; chmod 0600 "$MANIFEST"
+make_dir /var/lib/ztagent 0700
 for dir in "${PENDING_DIRS[@]+"${PENDING_DIRS[@]}"}"; do record "dir $dir"; done
 PENDING_DIRS=()
 flush_dirs() { for dir in "${PENDING_DIRS[@]+"${PENDING_DIRS[@]}"}"; do record "dir $dir"; done; PENDING_DIRS=(); }
@@ -114,9 +120,9 @@ fi
 # 6. DNS, and the service.
 if [ "$APPLY_DNS" -eq 1 ]; then
   if [ "$ROOT" = "/" ]; then
-    "$P/usr/local/bin/ztagent" dns apply --state-dir /var/lib/ztagent
+    "$P/usr/local/bin/ztagent" dns apply --state-dir /var/lib/ztagent --record-dir /var/lib/ztagent-root
   elif [ -e "$P/etc/resolv.conf" ] || [ -L "$P/etc/resolv.conf" ]; then
-    "$P/usr/local/bin/ztagent" dns apply --root "$ROOT" --mode direct --state-dir /var/lib/ztagent
+    "$P/usr/local/bin/ztagent" dns apply --root "$ROOT" --mode direct --state-dir /var/lib/ztagent --record-dir /var/lib/ztagent-root
   fi
 fi
 if [ "$ROOT" = "/" ] && [ "$START" -eq 1 ] && [ -d /run/systemd/system ]; then

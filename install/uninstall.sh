@@ -21,8 +21,26 @@ done
 ROOT="$(cd "$ROOT" && pwd)"
 P="${ROOT%/}"
 [ "$ROOT" = "/" ] && [ "$(id -u)" -ne 0 ] && die "run as root (or use --root DIR)"
-MANIFEST="$P/var/lib/ztagent/install-manifest"
-[ -f "$MANIFEST" ] || die "no $MANIFEST: nothing installed here by install.sh"
+# The manifest is root's (install.sh writes it in root's directory). Only the paths install.sh can
+# create are ever removed, whatever the manifest says.
+MANIFEST="$P/var/lib/ztagent-root/install-manifest"
+[ -f "$MANIFEST" ] && [ ! -L "$MANIFEST" ] || die "no $MANIFEST: nothing installed here by install.sh"
+if [ "$(id -u)" -eq 0 ]; then
+  [ "$(stat -c %u "$MANIFEST")" = 0 ] && [ "$(stat -c %u "$P/var/lib/ztagent-root")" = 0 ] || die "$MANIFEST is not root's: refusing"
+fi
+known_file() {
+  case "$1" in
+    /usr/local/bin/ztagent|/etc/systemd/system/ztagent.service|/etc/polkit-1/rules.d/50-ztagent.rules) return 0 ;;
+  esac
+  return 1
+}
+known_dir() {
+  case "$1" in
+    /usr|/usr/local|/usr/local/bin|/etc|/etc/systemd|/etc/systemd/system|/etc/polkit-1|/etc/polkit-1/rules.d) return 0 ;;
+    /var|/var/lib|/var/lib/ztagent|/var/lib/ztagent-root|/etc/ztagent) return 0 ;;
+  esac
+  return 1
+}
 has() { grep -qxF "$1" "$MANIFEST"; }
 
 # 1. Stop the service (its ExecStopPost reverts DNS too).
@@ -33,9 +51,9 @@ fi
 # 2. Restore the resolver exactly (a no-op when nothing is applied).
 if [ -x "$P/usr/local/bin/ztagent" ]; then
   if [ "$ROOT" = "/" ]; then
-    "$P/usr/local/bin/ztagent" dns revert --state-dir /var/lib/ztagent
+    "$P/usr/local/bin/ztagent" dns revert --state-dir /var/lib/ztagent --record-dir /var/lib/ztagent-root
   else
-    "$P/usr/local/bin/ztagent" dns revert --root "$ROOT" --state-dir /var/lib/ztagent
+    "$P/usr/local/bin/ztagent" dns revert --root "$ROOT" --state-dir /var/lib/ztagent --record-dir /var/lib/ztagent-root
   fi
 fi
 
@@ -43,9 +61,7 @@ fi
 while read -r kind path rest; do
   case "$kind" in
     file)
-      case "$path" in
-        /etc/ztagent/*|/var/lib/ztagent/*) [ "$KEEP" -eq 1 ] && continue ;;
-      esac
+      known_file "$path" || { echo "uninstall.sh: $path is not a file install.sh makes: left alone" >&2; continue; }
       [ "$path" = "/etc/systemd/system/ztagent.service" ] && [ "$ROOT" = "/" ] && [ -d /run/systemd/system ] && systemctl daemon-reload || true
       rm -f "$P$path" ;;
   esac
@@ -73,20 +89,23 @@ if [ "$KEEP" -eq 0 ]; then
 fi
 
 dirs="$(sed -n 's/^dir //p' "$MANIFEST" | awk '{ print length, $0 }' | sort -rn | cut -d' ' -f2-)"
+kept=""
+for dir in $dirs; do known_dir "$dir" && kept="$kept $dir"; done
+dirs="$kept"
+rm -f "$MANIFEST"
+# Root's directory: the DNS record is gone after the revert above; remove it only when empty.
+rmdir "$P/var/lib/ztagent-root" 2>/dev/null || true
 if [ "$KEEP" -eq 0 ]; then
   rm -rf "$P/etc/ztagent"
-  rm -f "$MANIFEST"
   rm -rf "$P/var/lib/ztagent"
-else
-  rm -f "$MANIFEST"
 fi
 for dir in $dirs; do
-  case "$dir" in /etc/ztagent|/var/lib/ztagent) continue ;; esac
+  case "$dir" in /etc/ztagent|/var/lib/ztagent|/var/lib/ztagent-root) continue ;; esac
   rmdir "$P$dir" 2>/dev/null || true
 done
 if [ "$KEEP" -eq 0 ]; then
   for dir in $dirs; do
-    case "$dir" in /etc/ztagent|/var/lib/ztagent) ;; *) rmdir "$P$dir" 2>/dev/null || true ;; esac
+    case "$dir" in /etc/ztagent|/var/lib/ztagent|/var/lib/ztagent-root) ;; *) rmdir "$P$dir" 2>/dev/null || true ;; esac
   done
 fi
 echo "uninstall.sh: removed from $ROOT$([ "$KEEP" -eq 1 ] && echo ' (identity kept)')"
