@@ -65,12 +65,16 @@ extension EndToEnd {
             let setpriv = try PeerTool.require("setpriv")
             try await TestScope.run { scope in
                 let setup = try await Self.staticSetup(scope, label: "nobody")
+                // A copy of the binary in the work directory: the checkout may sit where nobody
+                // cannot reach (a clone under /root, say).
+                let binary = "\(setup.work)/ztagent"
+                try FileManager.default.copyItem(atPath: try Peers.ztagent(), toPath: binary)
                 // The agent's files (and the directories above them) are nobody's, as the
                 // installed unit's state is ztagent's.
                 try await Self.chownTree(setup.work, to: "nobody")
                 let agent = try await scope.startAgent(config: setup.config, launcher: [
                     setpriv, "--reuid=nobody", "--regid=nogroup", "--clear-groups", "--inh-caps=-all", "--bounding-set=-all", "--",
-                ])
+                ], executable: binary)
                 let status = try String(contentsOfFile: "/proc/\(agent.process.processIdentifier)/status", encoding: .utf8)
                 let uidLine = status.split(separator: "\n").first { $0.hasPrefix("Uid:") } ?? ""
                 #expect(uidLine.split(whereSeparator: { $0 == "\t" || $0 == " " }).dropFirst().allSatisfy { $0 == "65534" }, "agent not running as nobody: \(uidLine)")

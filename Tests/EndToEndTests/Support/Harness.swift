@@ -216,12 +216,13 @@ extension TestScope {
     /// Hygiene.agentRefusesBusyUDPPort).
     ///
     /// `launcher` goes before the agent's command line (`setpriv --reuid=nobody ... --` to run it
-    /// as another user; the launcher must exec the agent, so the process is the agent's).
-    func startAgent(config: String, launcher: [String] = []) async throws -> RunningAgent {
+    /// as another user; the launcher must exec the agent, so the process is the agent's), and
+    /// `executable` replaces the built ztagent (a copy another user can reach).
+    func startAgent(config: String, launcher: [String] = [], executable: String? = nil) async throws -> RunningAgent {
         var lastError: Error?
         for _ in 0..<3 {
             let port = try Ports.free()
-            let command = launcher + [try Peers.ztagent(), "run", "--config", config, "--listen", "127.0.0.1:\(port)"]
+            let command = launcher + [try executable ?? Peers.ztagent(), "run", "--config", config, "--listen", "127.0.0.1:\(port)"]
             let child = try self.start(command[0], Array(command.dropFirst()))
             do {
                 let line = try await child.waitForLine(startingWith: "ztagent listening", timeout: 20)
