@@ -29,7 +29,7 @@ struct RouterNamespaceTests {
             "curl http://web.svc.corp.test/: the backend's page",
             "one audit line per tunnel",
             "router and intercept metrics counted the connections",
-            "c-other: NXDOMAIN, no grant in its config, its tunnel closed",
+            "c-other: the answer of a name in no zone, no grant in its config, its tunnel closed",
             "curl --resolve to the passthrough port reached the HTTPS backend",
             "a wrong SNI, and a route not marked passthrough, are refused",
             "the router never had the backend's key",
