@@ -4,7 +4,8 @@ import NIOCore
 /// closes it when the handshake does not end within `timeout`.
 ///
 /// At accept it asks the ``ConnectionAdmissionGate`` for an unauthenticated slot for the peer's
-/// address (a refused connection is closed before anything is read). When ``HandshakeCompletion``
+/// address (an IPv6 address counts as its /64, see ``SourceAddressKey``; a refused connection is
+/// closed before anything is read). When ``HandshakeCompletion``
 /// says the handshake is done, the slot is given back; with `identify`, the connection then
 /// needs a slot of the identity it authenticated as (closed when that identity holds its share),
 /// which it keeps until it closes. Place it after the handler whose completion it watches
@@ -41,7 +42,7 @@ public final class HandshakeDeadlineHandler: ChannelInboundHandler, RemovableCha
 
     public func handlerAdded(context: ChannelHandlerContext) {
         guard case .new = self.phase else { return }
-        let source = context.channel.remoteAddress?.ipAddress ?? "unknown"
+        let source = SourceAddressKey.key(for: context.channel.remoteAddress)
         switch self.gate.open(source: source) {
         case .refuse:
             self.phase = .refused
