@@ -29,6 +29,7 @@ struct RouterNamespaceTests {
             "curl http://web.svc.corp.test/: the backend's page",
             "one audit line per tunnel",
             "router and intercept metrics counted the connections",
+            "a service endpoint cannot aim the router at link-local, ::1 or the server's own address",
             "c-other: the answer of a name in no zone, no grant in its config, its tunnel closed",
             "curl --resolve to the passthrough port reached the HTTPS backend",
             "a wrong SNI, and a route not marked passthrough, are refused",

@@ -157,6 +157,15 @@ fi
 grep -q "domain_not_delegated" "$WORK/evil.out" || fail "the refusal does not say why: $(cat "$WORK/evil.out")"
 ok "a service endpoint cannot claim a name outside its zones (domain_not_delegated)"
 
+# Nor aim the router at a network the operator did not allow (only 127.0.0.0/8 is).
+for target in 169.254.1.1:80 "[::1]:80" 10.77.0.1:5001; do
+  if "$A" service add --state "$WORK/s-direct" --name self --domain self.svc.corp.test --target "$target" >"$WORK/self.out" 2>&1; then
+    fail "s-direct registered a backend at $target"
+  fi
+  grep -q "backend_not_allowed" "$WORK/self.out" || fail "the refusal for $target does not say why: $(cat "$WORK/self.out")"
+done
+ok "a service endpoint cannot aim the router at link-local, ::1 or the server's own address (backend_not_allowed)"
+
 # The client agent learns the grants with its next config.
 "$A" config refresh --state "$WORK/c-app" >/dev/null
 intercepting() { "$A" status --state "$WORK/c-app" --json | python3 -c "
