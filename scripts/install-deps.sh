@@ -23,6 +23,8 @@ packages=(
   redis-server       # router tests: a real Redis behind a route
   redis-tools        # redis-cli
   iperf3             # router throughput (tests and bench)
+  systemd-container  # systemd-nspawn: the installed unit under a booted Debian (HostIntegrationTests)
+  debootstrap        # the Debian 12 root nspawn boots (cached in /var/cache/ztagent-nspawn)
 )
 
 missing=()
