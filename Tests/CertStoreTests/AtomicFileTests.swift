@@ -61,19 +61,48 @@ struct AtomicFileTests {
         #expect(try scratch.entries().isEmpty)
     }
 
-    @Test("a read-only directory (when not root) throws and leaves the old file")
+    @Test("a directory the writer cannot write to throws and leaves the old file (as root: an immutable directory)")
     func readOnlyDirectory() throws {
         let scratch = try Scratch()
+        let asRoot = geteuid() == 0
         defer {
+            if asRoot { _ = try? Self.chattr("-i", scratch.path) }
             _ = chmod(scratch.path, 0o700)
             scratch.remove()
         }
         let path = try scratch.write("old", to: "f.txt", mode: 0o644)
-        guard geteuid() != 0 else { return }  // root ignores directory permissions
-        #expect(chmod(scratch.path, 0o500) == 0)
+        if asRoot {
+            // Root ignores permission bits, but not the immutable attribute: no entry can be created,
+            // renamed or removed in the directory, so the temporary file cannot even be made.
+            let status = try Self.chattr("+i", scratch.path)
+            try #require(status == 0, "chattr +i \(scratch.path) failed (exit \(status)): the filesystem under \(NSTemporaryDirectory()) must support the immutable attribute for this test to check anything as root")
+        } else {
+            #expect(chmod(scratch.path, 0o500) == 0)
+        }
         #expect(throws: CertStoreError.self) { try AtomicFile.write("new", to: path, mode: 0o644) }
         #expect(try String(contentsOfFile: path, encoding: .utf8) == "old")
         #expect(try scratch.entries() == ["f.txt"])
+    }
+
+    @Test("a file where the parent directory should be throws, also as root, and changes nothing")
+    func fileAsParent() throws {
+        let scratch = try Scratch()
+        defer { scratch.remove() }
+        let blocker = try scratch.write("a file, not a directory", to: "parent", mode: 0o644)
+        #expect(throws: CertStoreError.self) { try AtomicFile.write("x", to: blocker + "/child.key", mode: 0o600) }
+        #expect(try String(contentsOfFile: blocker, encoding: .utf8) == "a file, not a directory")
+        #expect(try scratch.entries() == ["parent"])
+    }
+
+    /// Runs `chattr FLAG PATH`; its exit status (127 when chattr is missing).
+    static func chattr(_ flag: String, _ path: String) throws -> Int32 {
+        guard let tool = ["/usr/bin/chattr", "/bin/chattr"].first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else { return 127 }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: tool)
+        process.arguments = [flag, path]
+        try process.run()
+        process.waitUntilExit()
+        return process.terminationStatus
     }
 
     @Test("relative paths and bad paths")
