@@ -147,12 +147,12 @@ let package = Package(
                 "ZTProtocol",
                 "Telemetry",
                 "TunnelRelay",
+                "ConnectionAdmission",
                 "CNetlink",
                 "CSockDiag",
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
-                "ConnectionAdmission",
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "X509", package: "swift-certificates"),
@@ -177,12 +177,12 @@ let package = Package(
                 "ZTProtocol",
                 "Telemetry",
                 "TunnelRelay",
+                "ConnectionAdmission",
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOTLS", package: "swift-nio"),
                 .product(name: "JWTKit", package: "jwt-kit"),
-                "ConnectionAdmission",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "GRDB", package: "GRDB.swift"),
@@ -225,11 +225,6 @@ let package = Package(
             resources: [.copy("Golden")]
         ),
         .testTarget(name: "TLSClientHelloTests", dependencies: ["TLSClientHello"], resources: [.copy("Captures")]),
-        .testTarget(name: "CertStoreTests", dependencies: ["CertStore", "TestSupport"]),
-        .testTarget(
-            name: "StubResolverTests",
-            dependencies: [
-                "StubResolver", "DNSTransport", "DNSWire", "TestSupport", "CertStore",
         .testTarget(
             name: "ConnectionAdmissionTests",
             dependencies: [
@@ -239,6 +234,11 @@ let package = Package(
                 .product(name: "NIOTLS", package: "swift-nio"),
             ]
         ),
+        .testTarget(name: "CertStoreTests", dependencies: ["CertStore", "TestSupport"]),
+        .testTarget(
+            name: "StubResolverTests",
+            dependencies: [
+                "StubResolver", "DNSTransport", "DNSWire", "TestSupport", "CertStore",
                 .product(name: "NIOEmbedded", package: "swift-nio"),
             ]
         ),

@@ -5,6 +5,7 @@ import DNSWire
 import Foundation
 import Logging
 import NIOConcurrencyHelpers
+import SwiftASN1
 import X509
 import ZTProtocol
 
@@ -228,9 +229,7 @@ public final class EnrollmentService: Sendable {
     }
 
     static func route(from request: ServiceRegistration, owner: String) throws -> RouteDefinition {
-        guard !request.name.isEmpty, request.name.count <= 63,
-              request.name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == ".") })
-        else {
+        guard (try? RouteDefinition.validateName(request.name)) != nil else {
             throw APIErrorBody(code: .badRequest, message: "a service name is 1-63 letters, digits, '-', '_' or '.'")
         }
         guard !request.domains.isEmpty, request.domains.allSatisfy({ (try? DNSName($0)) != nil }) else {
@@ -279,7 +278,24 @@ public final class EnrollmentService: Sendable {
         do {
             csr = try CertificateSigningRequest(pemEncoded: pem)
         } catch {
-            throw APIErrorBody(code: .csrInvalid, message: "the CSR is not a PEM certificate request")
+            guard let document = try? PEMDocument(pemString: pem), document.discriminator == CertificateSigningRequest.defaultPEMDiscriminator else {
+                throw APIErrorBody(code: .csrInvalid, message: "the CSR is not a PEM certificate request")
+            }
+            // SEQUENCE { info, algorithm, BIT STRING } whose bit string is not an ECDSA
+            // signature (SEQUENCE of two INTEGERs): what failed is the self-signature.
+            if let root = try? DER.parse(document.derBytes), case .constructed(let nodes) = root.content {
+                let children = Array(nodes)
+                if children.count == 3, let bits = try? ASN1BitString(derEncoded: children[2]) {
+                    let isSignature = (try? DER.parse(Array(bits.bytes))).map { node -> Bool in
+                        guard case .constructed(let integers) = node.content else { return false }
+                        return Array(integers).count == 2
+                    } ?? false
+                    if !isSignature {
+                        throw APIErrorBody(code: .csrInvalid, message: "the CSR's signature does not verify (it is not a valid signature of its algorithm)")
+                    }
+                }
+            }
+            throw APIErrorBody(code: .csrInvalid, message: "the CSR is not a well-formed certificate request")
         }
         guard csr.publicKey.isValidSignature(csr.signature, for: csr) else {
             throw APIErrorBody(code: .csrInvalid, message: "the CSR's signature does not verify")

@@ -1,3 +1,5 @@
+import DNSTransport
+
 /// The server's settings, stored as server.json in the state directory.
 public struct ServerConfiguration: Codable, Sendable, Hashable {
     /// The name in the server certificate; agents check it.
@@ -58,10 +60,10 @@ public struct ServerConfiguration: Codable, Sendable, Hashable {
     public var maximumHandshakingPerSource: Int
     /// DoT connections one endpoint (CN) may hold at once.
     public var maximumConnectionsPerEndpoint: Int
-    /// Seconds an API connection may stay idle (between requests, or while a request is being read).
-    public var apiIdleTimeoutSeconds: Int
     /// Tunnel connections (routed, reverse control and data) one endpoint (CN) may hold at once.
     public var maximumTunnelsPerEndpoint: Int
+    /// Seconds an API connection may stay idle (between requests, or while a request is being read).
+    public var apiIdleTimeoutSeconds: Int
     /// Seconds an upstream query may take.
     public var upstreamTimeoutSeconds: Double
     /// TTL of private answers, in seconds.
@@ -122,9 +124,9 @@ public struct ServerConfiguration: Codable, Sendable, Hashable {
         self.handshakeReserveForNewSources = 64
         self.maximumHandshakingPerSource = 32
         self.maximumConnectionsPerEndpoint = 256
+        self.maximumTunnelsPerEndpoint = 1024
         self.apiIdleTimeoutSeconds = 30
         self.upstreamTimeoutSeconds = 2.5
-        self.maximumTunnelsPerEndpoint = 1024
         self.privateTTL = 60
         self.endpointCertificateLifetimeSeconds = 7 * 86_400
         self.configLifetimeSeconds = 30 * 86_400
@@ -165,9 +167,9 @@ public struct ServerConfiguration: Codable, Sendable, Hashable {
         self.handshakeReserveForNewSources = try c.decodeIfPresent(Int.self, forKey: .handshakeReserveForNewSources) ?? self.handshakeReserveForNewSources
         self.maximumHandshakingPerSource = try c.decodeIfPresent(Int.self, forKey: .maximumHandshakingPerSource) ?? self.maximumHandshakingPerSource
         self.maximumConnectionsPerEndpoint = try c.decodeIfPresent(Int.self, forKey: .maximumConnectionsPerEndpoint) ?? self.maximumConnectionsPerEndpoint
+        self.maximumTunnelsPerEndpoint = try c.decodeIfPresent(Int.self, forKey: .maximumTunnelsPerEndpoint) ?? self.maximumTunnelsPerEndpoint
         self.apiIdleTimeoutSeconds = try c.decodeIfPresent(Int.self, forKey: .apiIdleTimeoutSeconds) ?? self.apiIdleTimeoutSeconds
         self.upstreamTimeoutSeconds = try c.decodeIfPresent(Double.self, forKey: .upstreamTimeoutSeconds) ?? self.upstreamTimeoutSeconds
-        self.maximumTunnelsPerEndpoint = try c.decodeIfPresent(Int.self, forKey: .maximumTunnelsPerEndpoint) ?? self.maximumTunnelsPerEndpoint
         self.privateTTL = try c.decodeIfPresent(UInt32.self, forKey: .privateTTL) ?? self.privateTTL
         self.endpointCertificateLifetimeSeconds = try c.decodeIfPresent(Int.self, forKey: .endpointCertificateLifetimeSeconds) ?? self.endpointCertificateLifetimeSeconds
         self.configLifetimeSeconds = try c.decodeIfPresent(Int.self, forKey: .configLifetimeSeconds) ?? self.configLifetimeSeconds
@@ -188,19 +190,22 @@ public struct ServerConfiguration: Codable, Sendable, Hashable {
         return "https://\(address)"
     }
 
-    /// Checks the settings that could make agents misbehave.
+    /// Checks the settings that could make agents misbehave, each named in the refusal.
     public func validate() throws {
-        guard self.endpointCertificateLifetimeSeconds >= 60 else { throw AdministrationError.invalid("endpointCertificateLifetimeSeconds must be at least 60") }
+        try DurationLimits.check(self.endpointCertificateLifetimeSeconds, in: DurationLimits.certificateLifetime, name: "endpointCertificateLifetimeSeconds")
+        try DurationLimits.check(self.tokenLifetimeSeconds, in: DurationLimits.tokenLifetime, name: "tokenLifetimeSeconds")
+        try DurationLimits.check(self.configLifetimeSeconds, in: DurationLimits.configLifetime, name: "configLifetimeSeconds")
+        try DurationLimits.check(self.configRefreshSeconds, in: DurationLimits.configRefresh, name: "configRefreshSeconds")
+        try DurationLimits.check(self.idleTimeoutSeconds, in: DurationLimits.idleTimeout, name: "idleTimeoutSeconds")
+        try DurationLimits.check(self.tunnelIdleTimeoutSeconds, in: DurationLimits.idleTimeout, name: "tunnelIdleTimeoutSeconds")
+        try DurationLimits.check(self.upstreamTimeoutSeconds, in: DurationLimits.operationTimeout, name: "upstreamTimeoutSeconds")
+        try DurationLimits.check(self.backendConnectTimeoutSeconds, in: DurationLimits.operationTimeout, name: "backendConnectTimeoutSeconds")
         guard self.renewAtFraction > 0.1, self.renewAtFraction < 0.95 else { throw AdministrationError.invalid("renewAtFraction must be between 0.1 and 0.95") }
-        guard self.configRefreshSeconds >= 1 else { throw AdministrationError.invalid("configRefreshSeconds must be at least 1") }
         guard ["closed", "open"].contains(self.publicFailure) else { throw AdministrationError.invalid("publicFailure must be \"closed\" or \"open\"") }
-        guard self.tunnelIdleTimeoutSeconds >= 1, self.maximumTunnels >= 1, self.backendConnectTimeoutSeconds > 0 else {
-            throw AdministrationError.invalid("tunnelIdleTimeoutSeconds, maximumTunnels and backendConnectTimeoutSeconds must be positive")
+        guard self.maximumTunnels >= 1, self.maximumConnections >= 1 else {
+            throw AdministrationError.invalid("maximumTunnels and maximumConnections must be at least 1")
         }
         guard (0...3_600).contains(self.renewalGraceSeconds) else { throw AdministrationError.invalid("renewalGraceSeconds must be between 0 and 3600") }
-        for network in self.serviceBackendAllowNetworks where IPNetwork(network) == nil {
-            throw AdministrationError.invalid("serviceBackendAllowNetworks: '\(network)' is not a network (A.B.C.D/N, X:Y::/N or one address)")
-        }
         for network in self.serviceBackendAllowNetworks where IPNetwork(network) == nil {
             throw AdministrationError.invalid("serviceBackendAllowNetworks: '\(network)' is not a network (A.B.C.D/N, X:Y::/N or one address)")
         }
@@ -211,6 +216,20 @@ public struct ServerConfiguration: Codable, Sendable, Hashable {
         guard (0..<self.maximumHandshakingConnections).contains(self.handshakeReserveForNewSources) else {
             throw AdministrationError.invalid("handshakeReserveForNewSources must be at least 0 and less than maximumHandshakingConnections")
         }
-        guard self.configLifetimeSeconds >= 300 else { throw AdministrationError.invalid("configLifetimeSeconds must be at least 300") }
+        switch self.upstreamMode {
+        case .refuse:
+            break
+        case .dns, .dot:
+            guard !self.upstreamServers.isEmpty else {
+                throw AdministrationError.invalid("upstream \(self.upstreamMode.rawValue) needs at least one upstream server (--upstream-server IP:PORT)")
+            }
+            for server in self.upstreamServers {
+                do {
+                    _ = try HostPort.parse(server, defaultPort: self.upstreamMode == .dot ? 853 : 53)
+                } catch {
+                    throw AdministrationError.invalid("upstream server '\(server)' is not IP:PORT")
+                }
+            }
+        }
     }
 }

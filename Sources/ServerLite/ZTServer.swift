@@ -137,20 +137,22 @@ public final class ZTServer: Service, Sendable {
     @discardableResult
     public func start() async throws -> ServerBoundAddresses {
         do {
-            let dot = try await self.bindDoT(try HostPort.parse(self.configuration.dotListen, defaultPort: 853))
+            let dot = try await Self.binding("DoT", self.configuration.dotListen) { try await self.bindDoT(try HostPort.parse(self.configuration.dotListen, defaultPort: 853)) }
             var udp: [SocketAddress] = []
             var tcp: [SocketAddress] = []
             for text in self.configuration.plainListen {
                 let address = try HostPort.parse(text, defaultPort: 53)
-                let tcpAddress = try await self.bindPlainTCP(address)
+                let tcpAddress = try await Self.binding("plain DNS (TCP)", text) { try await self.bindPlainTCP(address) }
                 var udpAddress = address
                 udpAddress.port = tcpAddress.port
-                udp.append(try await self.bindPlainUDP(udpAddress))
+                udp.append(try await Self.binding("plain DNS (UDP)", text) { try await self.bindPlainUDP(udpAddress) })
                 tcp.append(tcpAddress)
             }
-            let tunnel = try await self.router.bindTunnel(try HostPort.parse(self.configuration.tunnelListen, defaultPort: 8443))
+            let tunnel = try await Self.binding("the router's tunnel", self.configuration.tunnelListen) {
+                try await self.router.bindTunnel(try HostPort.parse(self.configuration.tunnelListen, defaultPort: 8443))
+            }
             let passthrough = try await self.configuration.passthroughListen.asyncMap { text in
-                try await self.router.bindPassthrough(try HostPort.parse(text, defaultPort: 443))
+                try await Self.binding("the router's passthrough", text) { try await self.router.bindPassthrough(try HostPort.parse(text, defaultPort: 443)) }
             }
             self.enrollment.onRegistryChange { [weak self] in self?.reloadIfChanged() }
             let api = try await self.startAPI(try HostPort.parse(self.configuration.apiListen, defaultPort: 5001))
@@ -164,19 +166,33 @@ public final class ZTServer: Service, Sendable {
             if let listen = self.configuration.metricsListen {
                 let address = try HostPort.parse(listen, defaultPort: 9154)
                 let server = MetricsServer(registry: self.metrics.registry, logger: self.logger) { [self] in self.metrics.collect(from: self) }
-                metricsAddress = try await server.start(host: address.ipAddress ?? "127.0.0.1", port: address.port ?? 9154, group: self.group)
+                metricsAddress = try await Self.binding("metrics", listen) {
+                    try await server.start(host: address.ipAddress ?? "127.0.0.1", port: address.port ?? 9154, group: self.group)
+                }
                 self.metricsServer.withLockedValue { $0 = server }
             }
             self.logger.info("ztserver listening", metadata: [
-                "metrics": "\(metricsAddress.map { "\($0)" } ?? "off")",
-                "api": "\(api)",
-                "dot": "\(dot)", "tunnel": "\(tunnel)", "passthrough": "\(passthrough.map { "\($0)" } ?? "off")", "plain_udp": "\(udp)", "plain_tcp": "\(tcp)", "zones": "\(self.resolver.snapshot.zones.count)",
+                "metrics": "\(metricsAddress.map(HostPort.text) ?? "off")",
+                "api": "\(HostPort.text(api))",
+                "dot": "\(HostPort.text(dot))", "tunnel": "\(HostPort.text(tunnel))", "passthrough": "\(passthrough.map(HostPort.text) ?? "off")",
+                "plain_udp": "\(udp.map(HostPort.text))", "plain_tcp": "\(tcp.map(HostPort.text))", "zones": "\(self.resolver.snapshot.zones.count)",
                 "upstream": "\(self.configuration.upstreamMode.rawValue)",
             ])
             return ServerBoundAddresses(dot: dot, api: api, plainUDP: udp, plainTCP: tcp, metrics: metricsAddress, tunnel: tunnel, passthrough: passthrough)
         } catch {
             await self.stop()
             throw error
+        }
+    }
+
+    /// Runs one bind, naming the listener and its address when it fails.
+    private static func binding<T>(_ listener: String, _ address: String, _ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let error as HostPortError {
+            throw error
+        } catch {
+            throw ServerStartError.bindFailed(listener: listener, address: address, cause: error)
         }
     }
 
@@ -202,11 +218,11 @@ public final class ZTServer: Service, Sendable {
     /// Prints `ztserver listening dot=IP:PORT [plain=IP:PORT …]` on standard output once bound.
     public func run() async throws {
         let bound = try await self.start()
-        var line = "ztserver listening dot=\(bound.dot.ipAddress ?? "?"):\(bound.dot.port ?? 0) api=\(bound.api.ipAddress ?? "?"):\(bound.api.port ?? 0)"
-        for address in bound.plainTCP { line += " plain=\(address.ipAddress ?? "?"):\(address.port ?? 0)" }
+        var line = "ztserver listening dot=\(HostPort.text(bound.dot)) api=\(HostPort.text(bound.api))"
+        for address in bound.plainTCP { line += " plain=\(HostPort.text(address))" }
         if let tunnel = bound.tunnel { line += " tunnel=\(HostPort.text(tunnel))" }
         if let passthrough = bound.passthrough { line += " passthrough=\(HostPort.text(passthrough))" }
-        if let metrics = bound.metrics { line += " metrics=\(metrics.ipAddress ?? "?"):\(metrics.port ?? 0)" }
+        if let metrics = bound.metrics { line += " metrics=\(HostPort.text(metrics))" }
         print(line)
         fflush(nil)
         try? await gracefulShutdown()
@@ -298,6 +314,8 @@ public final class ZTServer: Service, Sendable {
     private func startAPI(_ address: SocketAddress) async throws -> SocketAddress {
         guard let host = address.ipAddress, let port = address.port else { throw HostPortError.invalid("\(address)") }
         let (stream, continuation) = AsyncStream.makeStream(of: SocketAddress?.self)
+        let apiGate = self.apiGate
+        let handshakeTimeout = self.configuration.handshakeTimeout
         let application = Application(
             router: EnrollmentAPI.router(service: self.enrollment, logger: self.logger),
             // From accept to complete request headers within the handshake timeout (the gate's
@@ -314,8 +332,6 @@ public final class ZTServer: Service, Sendable {
             eventLoopGroupProvider: .shared(self.group),
             logger: self.logger
         )
-        let apiGate = self.apiGate
-        let handshakeTimeout = self.configuration.handshakeTimeout
         let task = Task {
             defer { continuation.finish() }
             try await application.run()
@@ -324,7 +340,15 @@ public final class ZTServer: Service, Sendable {
         for await bound in stream {
             if let bound { return bound }
         }
-        throw ServerStartError.apiFailed(address: "\(address)", reason: (try? await task.value).map { "\($0)" } ?? "could not bind")
+        // The API ended before it listened: its error says why.
+        do {
+            try await task.value
+            throw ServerStartError.apiFailed(address: HostPort.text(address), reason: "the server stopped before it listened")
+        } catch let error as ServerStartError {
+            throw error
+        } catch {
+            throw ServerStartError.apiFailed(address: HostPort.text(address), reason: ServerStartError.reason(error))
+        }
     }
 
     private func bindDoT(_ address: SocketAddress) async throws -> SocketAddress {
@@ -337,6 +361,9 @@ public final class ZTServer: Service, Sendable {
         let idle = TimeAmount.seconds(Int64(max(1, self.configuration.idleTimeoutSeconds)))
         let maximum = self.configuration.maximumConnections
         let statistics = self.statistics
+        let gate = self.dotGate
+        let handshakeTimeout = self.configuration.handshakeTimeout
+        let maximumInFlight = self.configuration.maximumQueriesPerConnection
         let channel = try await ServerBootstrap(group: self.group)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -361,9 +388,6 @@ public final class ZTServer: Service, Sendable {
                         ByteToMessageHandler(LengthFieldBasedFrameDecoder(lengthFieldBitLength: .twoBytes)),
                         LengthFieldPrepender(lengthFieldBitLength: .twoBytes),
                         DoTConnectionHandler(resolver: resolver, registry: connections, logger: logger, maximumInFlight: maximumInFlight, idleTimeout: idle),
-        let gate = self.dotGate
-        let handshakeTimeout = self.configuration.handshakeTimeout
-        let maximumInFlight = self.configuration.maximumQueriesPerConnection
                     ])
                 }
             }

@@ -77,5 +77,7 @@ public enum APIErrorCode: String, Codable, Sendable {
     /// unspecified, the server's own addresses) and the operator did not allow it.
     case backendNotAllowed = "backend_not_allowed"
     case notFound = "not_found"
+    case methodNotAllowed = "method_not_allowed"
+    case unsupportedMediaType = "unsupported_media_type"
     case internalError = "internal_error"
 }

@@ -23,6 +23,10 @@ import ZTProtocol
 public enum EnrollmentAPI {
     public static func router(service: EnrollmentService, logger: Logger) -> Router<APIRequestContext> {
         let router = Router(context: APIRequestContext.self)
+        router.add(middleware: APIErrorMiddleware(routes: [
+            ("/v1/ca", [.get]), ("/v1/enroll", [.post]), ("/v1/renew", [.post]), ("/v1/config", [.get]),
+            ("/v1/services", [.get, .post]), ("/v1/services/*", [.delete]),
+        ]))
         router.get("/v1/ca") { _, _ -> Response in
             await respond { try service.authorityBundle() }
         }
@@ -81,6 +85,10 @@ public enum EnrollmentAPI {
     }
 
     private static func decode<T: Decodable>(_ type: T.Type, _ request: Request, _ context: APIRequestContext) async throws -> T {
+        let contentType = request.headers[.contentType]?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased()
+        guard contentType == "application/json" else {
+            throw APIErrorBody(code: .unsupportedMediaType, message: "the request body must be JSON (Content-Type: application/json)")
+        }
         do {
             let buffer = try await request.body.collect(upTo: 64 * 1024)
             return try JSONDecoder().decode(T.self, from: Data(buffer.readableBytesView))
@@ -116,6 +124,8 @@ public enum EnrollmentAPI {
         case .tokenUsed, .serviceConflict: return .conflict
         case .notServiceEndpoint, .domainNotDelegated, .backendNotAllowed: return .forbidden
         case .notFound: return .notFound
+        case .methodNotAllowed: return .methodNotAllowed
+        case .unsupportedMediaType: return .unsupportedMediaType
         case .csrInvalid, .badRequest: return .badRequest
         case .endpointUnknown, .endpointRevoked: return .forbidden
         case .internalError: return .internalServerError
@@ -123,11 +133,6 @@ public enum EnrollmentAPI {
     }
 
     private static func json<T: Encodable>(_ value: T, status: HTTPResponse.Status) -> Response {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        let data = (try? encoder.encode(value)) ?? Data("{\"code\":\"internal_error\",\"message\":\"encoding failed\"}".utf8)
-        var headers = HTTPFields()
-        headers[.contentType] = "application/json"
-        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+        APIResponse.json(value, status: status)
     }
 }
