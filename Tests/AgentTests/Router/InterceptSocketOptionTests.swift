@@ -1,4 +1,6 @@
 import Agent
+import Foundation
+import Logging
 import NIOCore
 import NIOPosix
 import ServerLite
@@ -41,6 +43,44 @@ struct InterceptSocketOptionTests {
                 #expect(socket.debug == 0, "\(label): \(socket)")
             }
         }
+        await intercept.stop()
+        await lab.stop()
+        try await backend.close()
+        try await group.shutdownGracefully()
+    }
+
+    @Test("reverse tunnel: the service agent's dial-back to its backend and its tunnel connections: TCP_NODELAY=1 and SO_DEBUG=0")
+    func reverseTunnelSockets() async throws {
+        let name = "echo.svc.test"
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let backend = try await TestBackend.echo(group: group)
+        let backendPort = try #require(backend.localAddress?.port)
+        let lab = try await RouterLab(group: group) { owner in
+            RouteDefinition(name: "echo", serviceCommonName: owner, host: "backend.invalid", port: 1, domains: [name], dial: .reverse)
+        }
+        let (intercept, book) = try await lab.intercept(for: lab.allowed, names: [name])
+        var logger = Logger(label: "test.reverse")
+        logger.logLevel = .critical
+        let reverse = ReverseTunnelClient(dialer: try lab.dialer(for: lab.service), group: group, logger: logger)
+        reverse.update(["echo": (host: "127.0.0.1", port: backendPort)])
+        reverse.start()
+        #expect(await eventually(5) { lab.server.router.reverseRoutesServed == ["echo"] })
+
+        let connection = try HeldConnection(host: try book.address(for: name).description, port: lab.port)
+        try connection.send(Array("ping".utf8))
+        #expect(connection.receive(4) == Array("ping".utf8), "the echo did not come back through the reverse tunnel")
+        let tunnelPort = try #require(try lab.tunnel.port)
+        let sockets = SocketOptionProbe.tcpSockets().filter { $0.peerPort != 0 }
+        let dialBack = sockets.filter { $0.peerPort == backendPort }
+        let tunnelClients = sockets.filter { $0.peerPort == tunnelPort }
+        #expect(dialBack.count == 1, "dial-back to the backend: \(dialBack) among \(sockets)")
+        // The intercept's dial, the reverse control connection and its data connection.
+        #expect(tunnelClients.count >= 3, "tunnel connections: \(tunnelClients)")
+        for socket in dialBack + tunnelClients {
+            #expect(socket.noDelay == 1, "\(socket)")
+            #expect(socket.debug == 0, "\(socket)")
+        }
+        reverse.stop()
         await intercept.stop()
         await lab.stop()
         try await backend.close()
