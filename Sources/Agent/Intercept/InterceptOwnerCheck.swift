@@ -33,7 +33,7 @@ public final class InterceptOwnerCheck: Sendable {
                 return .unknown(error)
             }
             return policy.admits(uid: uid) ? .admitted(uid: uid) : .refused(uid: uid)
-        }.recover { _ in .unknown(.timedOut) }
+        }.recover { _ in .unknown(.threadPoolUnavailable) }
     }
 
     static func endpoint(_ address: SocketAddress?) -> SocketOwnerLookup.Endpoint? {

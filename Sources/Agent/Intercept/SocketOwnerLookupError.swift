@@ -10,4 +10,6 @@ public enum SocketOwnerLookupError: Error, Sendable, Equatable {
     case malformedReply(String)
     /// Only IPv4 connections are intercepted.
     case notIPv4
+    /// The thread pool that runs the query is not running (the agent is stopping).
+    case threadPoolUnavailable
 }
