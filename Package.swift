@@ -246,6 +246,7 @@ let package = Package(
             name: "ServerLiteTests",
             dependencies: [
                 "ServerLite", "DNSTransport", "DNSWire", "TestSupport", "CertStore", "ZTProtocol",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOExtras", package: "swift-nio-extras"),
             ]
